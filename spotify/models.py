@@ -1,0 +1,148 @@
+"""What Spotify (or an imported catalog) tells us: the music and each listener's library.
+
+Catalog rows are keyed by Spotify ids. Fields Spotify no longer serves (popularity, artist
+genres, audio features) come from imported data and stay null for tracks we only know
+from the Web API.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Artist(models.Model):
+    spotify_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=300, db_index=True)
+    genres = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Album(models.Model):
+    spotify_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=500)
+    release_date = models.CharField(max_length=10, blank=True)
+    artists = models.ManyToManyField(Artist, related_name="albums", blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Track(models.Model):
+    spotify_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=500, db_index=True)
+    album = models.ForeignKey(Album, on_delete=models.SET_NULL, null=True, blank=True, related_name="tracks")
+    artists = models.ManyToManyField(Artist, related_name="tracks", through="TrackArtist")
+    duration_ms = models.PositiveIntegerField(default=0)
+    explicit = models.BooleanField(default=False)
+    isrc = models.CharField(max_length=20, blank=True)
+    # From imported catalogs only (Spotify stopped serving these in 2024-2025).
+    popularity = models.PositiveSmallIntegerField(null=True, blank=True)
+    genre = models.CharField(max_length=60, blank=True, db_index=True)
+    subgenre = models.CharField(max_length=60, blank=True)
+    valence = models.FloatField(null=True, blank=True)
+    energy = models.FloatField(null=True, blank=True)
+    danceability = models.FloatField(null=True, blank=True)
+    tempo = models.FloatField(null=True, blank=True)
+    acousticness = models.FloatField(null=True, blank=True)
+    instrumentalness = models.FloatField(null=True, blank=True)
+    speechiness = models.FloatField(null=True, blank=True)
+    liveness = models.FloatField(null=True, blank=True)
+    loudness = models.FloatField(null=True, blank=True)
+    mode = models.SmallIntegerField(null=True, blank=True)
+    key = models.SmallIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def artist_names(self) -> str:
+        return ", ".join(link.artist.name for link in self.artist_links.all())
+
+
+class TrackArtist(models.Model):
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="artist_links")
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="track_links")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("position",)
+        constraints = [models.UniqueConstraint(fields=("track", "artist"), name="unique_track_artist")]
+
+
+class Playlist(models.Model):
+    """A catalog playlist (``owner`` null: the popular public pool) or a listener's own."""
+
+    spotify_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="playlists"
+    )
+    genre = models.CharField(max_length=60, blank=True)
+    tracks = models.ManyToManyField(Track, through="PlaylistItem", related_name="playlists")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlaylistItem(models.Model):
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="items")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="playlist_items")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ("position",)
+        constraints = [models.UniqueConstraint(fields=("playlist", "position"), name="unique_playlist_position")]
+
+
+class TimeRange(models.TextChoices):
+    SHORT = "short_term", "Last 4 weeks"
+    MEDIUM = "medium_term", "Last 6 months"
+    LONG = "long_term", "All time"
+
+
+class TopTrack(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="top_tracks")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    time_range = models.CharField(max_length=12, choices=TimeRange.choices)
+    rank = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ("time_range", "rank")
+        constraints = [
+            models.UniqueConstraint(fields=("user", "time_range", "rank"), name="unique_top_track_rank"),
+        ]
+
+
+class TopArtist(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="top_artists")
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
+    time_range = models.CharField(max_length=12, choices=TimeRange.choices)
+    rank = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ("time_range", "rank")
+        constraints = [
+            models.UniqueConstraint(fields=("user", "time_range", "rank"), name="unique_top_artist_rank"),
+        ]
+
+
+class Play(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plays")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    played_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-played_at",)
+        constraints = [models.UniqueConstraint(fields=("user", "played_at"), name="unique_play_time")]
+
+
+class FollowedArtist(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_artists")
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("user", "artist"), name="unique_followed_artist")]
