@@ -1,5 +1,83 @@
+"""The chat WebSocket: authenticate, validate the frame, run a turn, forward its events.
+
+Frames in: ``{"type": "message", "text": "..."}``. Frames out: typed events
+(``history``, ``mood``, ``message``, ``tracks``, ``error``, ``done``). Bad frames get an
+``error`` event and the socket stays open; only an unauthenticated socket is closed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from . import selectors
+from .agent.turn import TurnError, run_turn
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
-    pass
+    async def connect(self) -> None:
+        self.user = self.scope.get("user")
+        if self.user is None or not self.user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        await self.accept()
+        await self.send_json({"type": "history", "messages": await self._history()})
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self._error("bad_frame", "Send JSON text frames, not binary.")
+            return
+        if len(text_data) > settings.CHAT_MAX_MESSAGE_CHARS * 4:
+            await self._error("too_large", "That message is too large.")
+            return
+        try:
+            content = json.loads(text_data)
+        except json.JSONDecodeError:
+            await self._error("bad_frame", "That frame is not valid JSON.")
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: object, **kwargs: object) -> None:
+        if not isinstance(content, dict) or content.get("type") != "message":
+            await self._error("bad_frame", 'Expected {"type": "message", "text": "..."}.')
+            return
+        text = content.get("text")
+        if not isinstance(text, str) or not text.strip():
+            await self._error("empty", "Type a message first.")
+            return
+        if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
+            await self._error("too_long", f"Messages can be at most {settings.CHAT_MAX_MESSAGE_CHARS} characters.")
+            return
+        await self.send_json({"type": "typing"})
+        try:
+            result = await self._run_turn(text.strip())
+        except TurnError as exc:
+            await self._error("turn_failed", exc.message)
+            return
+        except Exception:
+            logger.exception("chat turn crashed for user %s", self.user.pk)
+            await self._error("internal", "Something went wrong on our side; your message is saved.")
+            return
+        for event in result.events:
+            await self.send_json(event)
+        await self.send_json({"type": "done"})
+
+    async def _error(self, code: str, message: str) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message})
+        await self.send_json({"type": "done"})
+
+    @database_sync_to_async
+    def _history(self) -> list[dict]:
+        return selectors.conversation_messages(user=self.user)
+
+    @database_sync_to_async
+    def _run_turn(self, text: str):
+        return run_turn(user=self.user, text=text)

@@ -1,0 +1,146 @@
+"""The chat WebSocket over the real ASGI stack (origin check, session auth, Redis layer)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from chat.models import Message, MoodReading
+from personalais.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = (b"origin", b"http://localhost")
+
+
+@database_sync_to_async
+def session_cookie_for(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+async def connect(user=None, origin=ORIGIN):
+    headers = [origin] if origin else []
+    if user is not None:
+        headers.append((b"cookie", await session_cookie_for(user)))
+    communicator = WebsocketCommunicator(application, "/ws/chat/", headers=headers)
+    connected, code = await communicator.connect(timeout=5)
+    return communicator, connected, code
+
+
+async def receive_until_done(communicator) -> list[dict]:
+    events = []
+    while True:
+        event = await communicator.receive_json_from(timeout=20)
+        events.append(event)
+        if event["type"] == "done":
+            return events
+
+
+async def test_it_closes_sockets_without_a_logged_in_user():
+    communicator, connected, code = await connect(user=None)
+    assert not connected
+    assert code == 4401
+
+
+async def test_it_rejects_a_handshake_from_a_foreign_origin(alice):
+    communicator, connected, _ = await connect(alice, origin=(b"origin", b"http://evil.example"))
+    assert not connected
+
+
+async def test_it_sends_history_then_answers_a_mood_with_tracks(alice, small_catalog):
+    communicator, connected, _ = await connect(alice)
+    assert connected
+    history = await communicator.receive_json_from(timeout=5)
+    assert history == {"type": "history", "messages": []}
+
+    await communicator.send_json_to({"type": "message", "text": "I feel down today"})
+    events = await receive_until_done(communicator)
+    types = [event["type"] for event in events]
+    assert types[0] == "typing"
+    mood = next(event for event in events if event["type"] == "mood")["mood"]
+    assert mood["label"] == "sadness" and mood["valence"] < 0
+    tracks = next(event for event in events if event["type"] == "tracks")["tracks"]
+    assert 5 <= len(tracks) <= 10
+    assert all(track["name"] and track["artists"] and track["reason"] for track in tracks)
+    await communicator.disconnect()
+
+    stored = await database_sync_to_async(list)(Message.objects.filter(conversation__user=alice).values_list("role", "text"))
+    assert stored[0] == ("user", "I feel down today")
+    assert stored[1][0] == "assistant"
+    assert await database_sync_to_async(MoodReading.objects.filter(label="sadness").count)() == 1
+
+
+async def test_it_answers_small_talk_without_forcing_a_recommendation(alice):
+    communicator, _, _ = await connect(alice)
+    await communicator.receive_json_from(timeout=5)
+    await communicator.send_json_to({"type": "message", "text": "hello"})
+    events = await receive_until_done(communicator)
+    assert "tracks" not in [event["type"] for event in events]
+    assert any(event["type"] == "message" and "Alice" in event["text"] for event in events)
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("this is not json", "bad_frame"),
+        (json.dumps(["a", "list"]), "bad_frame"),
+        (json.dumps({"type": "message", "text": "   "}), "empty"),
+        (json.dumps({"type": "message", "text": 123}), "empty"),
+        (json.dumps({"type": "message", "text": "x" * 2001}), "too_long"),
+        ("x" * 9000, "too_large"),
+    ],
+)
+async def test_it_answers_a_bad_frame_with_a_clear_error_and_stays_open(alice, frame, code):
+    communicator, _, _ = await connect(alice)
+    await communicator.receive_json_from(timeout=5)
+    await communicator.send_to(text_data=frame)
+    error = await communicator.receive_json_from(timeout=5)
+    assert error["type"] == "error" and error["code"] == code and error["message"]
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "done"
+
+    await communicator.send_json_to({"type": "message", "text": "hi"})
+    events = await receive_until_done(communicator)
+    assert any(event["type"] == "message" for event in events)
+    await communicator.disconnect()
+
+
+async def test_it_keeps_the_message_when_the_recommender_fails(alice, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("vector index unavailable")
+
+    monkeypatch.setattr("recommender.services.recommend_tracks", broken)
+    communicator, _, _ = await connect(alice)
+    await communicator.receive_json_from(timeout=5)
+    await communicator.send_json_to({"type": "message", "text": "play something happy"})
+    events = await receive_until_done(communicator)
+    error = next(event for event in events if event["type"] == "error")
+    assert "saved" in error["message"]
+    texts = await database_sync_to_async(list)(Message.objects.filter(conversation__user=alice).values_list("text", flat=True))
+    assert texts == ["play something happy"]
+    await communicator.disconnect()
+
+
+async def test_history_holds_only_my_own_conversation(alice, charlie, small_catalog):
+    alice_socket, _, _ = await connect(alice)
+    await alice_socket.receive_json_from(timeout=5)
+    await alice_socket.send_json_to({"type": "message", "text": "my secret sad day"})
+    await receive_until_done(alice_socket)
+    await alice_socket.disconnect()
+
+    charlie_socket, _, _ = await connect(charlie)
+    history = await charlie_socket.receive_json_from(timeout=5)
+    assert history["messages"] == []
+    await charlie_socket.disconnect()
+
+    alice_again, _, _ = await connect(alice)
+    history = await alice_again.receive_json_from(timeout=5)
+    assert [message["text"] for message in history["messages"]][0] == "my secret sad day"
+    assert history["messages"][0]["mood"]["label"] == "sadness"
+    await alice_again.disconnect()

