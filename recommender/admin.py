@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from recommender.models import TrackProfile
 
@@ -16,5 +17,5 @@ class TrackProfileAdmin(admin.ModelAdmin):
     fields = readonly_fields
     list_per_page = 50
 
-    def has_add_permission(self, request: object) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from personalais import embedded
 from personalais.env import env_bool, env_int, env_list, env_str
@@ -69,16 +71,32 @@ TEMPLATES = [
 ]
 
 # --- Data stores: external when the URL is set, embedded otherwise ---------------------------
-DATABASE_URL = env_str("DATABASE_URL", None) or embedded.postgres_url(
-    env_str("EMBEDDED_DATABASE_NAME", "personalais")  # type: ignore[arg-type]
+# Production sets EMBEDDED_SERVICES=0 (prod.py does), so a missing URL is an error there.
+EMBEDDED_SERVICES = env_bool("EMBEDDED_SERVICES", True)
+
+
+def _external_or_embedded(name: str, start_embedded: Callable[[], str]) -> str:
+    url = env_str(name, None)
+    if url:
+        return url
+    if not EMBEDDED_SERVICES:
+        raise ImproperlyConfigured(f"Set {name}: embedded servers are off (EMBEDDED_SERVICES=0).")
+    return start_embedded()
+
+
+DATABASE_URL = _external_or_embedded(
+    "DATABASE_URL", lambda: embedded.postgres_url(env_str("EMBEDDED_DATABASE_NAME", "personalais"))  # type: ignore[arg-type]
 )
 DATABASES = {"default": environ.Env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env_str("REDIS_URL", None) or embedded.redis_url(
-    port=env_int("EMBEDDED_REDIS_PORT", 6390, minimum=1), db=env_int("EMBEDDED_REDIS_DB", 0, minimum=0)
+REDIS_URL = _external_or_embedded(
+    "REDIS_URL",
+    lambda: embedded.redis_url(
+        port=env_int("EMBEDDED_REDIS_PORT", 6390, minimum=1), db=env_int("EMBEDDED_REDIS_DB", 0, minimum=0)
+    ),
 )
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -1,7 +1,11 @@
 """Production: every secret from the environment, no defaults; HTTPS everywhere."""
 
-from .base import *  # noqa: F403
-from .base import env_bool, env_int, env_str
+import os
+
+os.environ.setdefault("EMBEDDED_SERVICES", "0")
+
+from .base import *  # noqa: E402,F403
+from .base import env_bool, env_int, env_str  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = env_str("SECRET_KEY")
