@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import make_small_catalog
+from tests.factories import make_small_catalog
 from recommender.models import TrackProfile
 
 pytestmark = pytest.mark.django_db(transaction=True)

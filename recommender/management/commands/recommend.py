@@ -68,9 +68,11 @@ def _table(tracks: list[RecommendedTrack]) -> str:
             )
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1]
-             for row in rows]
-    return "\n".join(lines)
+    # The reason is last and unpadded, so long reasons do not widen every row.
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
+        for row in rows
+    )
 
 
 def _cut(text: str, width: int) -> str:

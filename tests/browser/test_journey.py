@@ -1,0 +1,71 @@
+"""The walking skeleton as a listener sees it: sign up, say how you feel, get music."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from channels.testing import ChannelsLiveServerTestCase
+from playwright.sync_api import expect, sync_playwright
+
+from tests.factories import make_small_catalog
+
+ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+
+
+@pytest.mark.browser
+class ListenerJourneyTests(ChannelsLiveServerTestCase):
+    serve_static = True
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.playwright = sync_playwright().start()
+        cls.browser = cls.playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.browser.close()
+        cls.playwright.stop()
+        super().tearDownClass()
+
+    def setUp(self) -> None:
+        from recommender.services import track_profiles_refresh
+
+        make_small_catalog()
+        track_profiles_refresh()
+        self.page = self.browser.new_page(viewport={"width": 1280, "height": 860})
+
+    def tearDown(self) -> None:
+        self.page.close()
+
+    def test_a_new_listener_signs_up_says_they_feel_down_and_gets_tracks(self) -> None:
+        page = self.page
+        page.goto(self.live_server_url + "/")
+        page.get_by_role("link", name="Get started").click()
+        page.fill("input[name=email]", "newlistener@example.com")
+        page.fill("input[name=password1]", "a long enough pass 42")
+        page.fill("input[name=password2]", "a long enough pass 42")
+        page.get_by_role("button", name="Sign Up").click()
+
+        expect(page.locator("#status")).to_have_text("Connected", timeout=15_000)
+        page.fill("#message", "I feel down today")
+        page.press("#message", "Enter")
+
+        mood = page.locator(".msg.user .mood").first
+        expect(mood).to_contain_text("sadness", timeout=20_000)
+        cards = page.locator(".track")
+        expect(cards.first).to_be_visible(timeout=20_000)
+        self.assertGreaterEqual(cards.count(), 5)
+        self.assertTrue(cards.first.locator(".title").inner_text().strip())
+
+        cards.first.get_by_role("button", name="▶ Play").click()
+        expect(page.locator("#player .now b")).to_have_text(cards.first.locator(".title").inner_text())
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+
+        page.reload()
+        expect(page.locator(".msg.user .bubble").first).to_have_text("I feel down today", timeout=15_000)
+        expect(page.locator(".track").first).to_be_visible()
