@@ -54,7 +54,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error("empty", "Type a message first.")
             return
         if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
-            await self._error("too_long", f"Messages can be at most {settings.CHAT_MAX_MESSAGE_CHARS} characters.")
+            await self._error(
+                "too_long", f"Messages can be at most {settings.CHAT_MAX_MESSAGE_CHARS} characters."
+            )
             return
         await self.send_json({"type": "typing"})
         try:

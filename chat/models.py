@@ -9,10 +9,17 @@ from django.db import models
 class Conversation(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.valence:+.1f}, {self.arousal:+.1f})"
+
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ("-updated_at",)
+
+    def __str__(self) -> str:
+        return f"conversation {self.pk} of {self.user_id}"
 
 
 class Message(models.Model):
@@ -29,6 +36,9 @@ class Message(models.Model):
     class Meta:
         ordering = ("created_at", "id")
 
+    def __str__(self) -> str:
+        return f"{self.role}: {self.text[:40]}"
+
 
 class MoodReading(models.Model):
     """The mood perceived in one listener message (label plus valence/arousal in [-1, 1])."""
@@ -39,3 +49,6 @@ class MoodReading(models.Model):
     arousal = models.FloatField()
     confidence = models.FloatField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.valence:+.1f}, {self.arousal:+.1f})"

@@ -13,16 +13,18 @@ def conversation_messages(*, user: User, limit: int = 50) -> list[dict]:
     if conversation is None:
         return []
     messages = list(
-        Message.objects.filter(conversation=conversation).select_related("mood").order_by("-created_at", "-id")[
-            :limit
-        ]
+        Message.objects.filter(conversation=conversation)
+        .select_related("mood")
+        .order_by("-created_at", "-id")[:limit]
     )
     return [message_as_dict(message) for message in reversed(messages)]
 
 
 def recent_listener_texts(*, conversation: Conversation, limit: int = 2) -> list[str]:
     """The listener's previous turns, oldest first: context for mood perception."""
-    texts = Message.objects.filter(conversation=conversation, role=Message.Role.USER).order_by("-created_at", "-id")
+    texts = Message.objects.filter(conversation=conversation, role=Message.Role.USER).order_by(
+        "-created_at", "-id"
+    )
     return list(reversed(list(texts.values_list("text", flat=True)[:limit])))
 
 

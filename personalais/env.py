@@ -16,7 +16,7 @@ _FALSE = {"0", "false", "no", "off", ""}
 _MISSING = object()
 
 
-def env_str(name: str, default: str | None | object = _MISSING) -> str | None:
+def env_str(name: str, default: str | object | None = _MISSING) -> str | None:
     """The variable's value, or ``<NAME>_FILE``'s contents, or the default.
 
     With no default the variable is required: production secrets are declared

@@ -54,7 +54,9 @@ class Child:
 def _require_free_port(port: int, what: str, variable: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         if sock.connect_ex(("127.0.0.1", port)) == 0:
-            raise SystemExit(f"error: port {port} ({what}) is already in use; stop that program or set {variable}.")
+            raise SystemExit(
+                f"error: port {port} ({what}) is already in use; stop that program or set {variable}."
+            )
 
 
 def _manage(env: dict[str, str], *args: str) -> None:
@@ -96,11 +98,42 @@ def main() -> int:
     state = embedded.state_dir()
     children = [
         Child("emulator", [PYTHON, "-m", "spotify.emulator", "--port", str(emulator_port)]),
-        Child("web", [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "personalais.asgi:application"]),
-        Child("worker", [PYTHON, "-m", "celery", "-A", "personalais", "worker", "-l", "warning",
-                         "--concurrency", "1", "-n", "worker@%h"]),
-        Child("beat", [PYTHON, "-m", "celery", "-A", "personalais", "beat", "-l", "warning",
-                       "-s", str(state / "celerybeat-schedule")]),
+        Child(
+            "web",
+            [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "personalais.asgi:application"],
+        ),
+        Child(
+            "worker",
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "personalais",
+                "worker",
+                "-l",
+                "warning",
+                "--concurrency",
+                "1",
+                "-n",
+                "worker@%h",
+            ],
+        ),
+        Child(
+            "beat",
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "personalais",
+                "beat",
+                "-l",
+                "warning",
+                "-s",
+                str(state / "celerybeat-schedule"),
+            ],
+        ),
     ]
     for child in children:
         child.start(env)

@@ -36,9 +36,24 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     log_path.parent.mkdir(exist_ok=True)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "personalais", "worker", "-l", "info", "--pool", "solo",
-             "-n", f"test-worker-{os.getpid()}@%h"],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "personalais",
+                "worker",
+                "-l",
+                "info",
+                "--pool",
+                "solo",
+                "-n",
+                f"test-worker-{os.getpid()}@%h",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             deadline = time.monotonic() + 60

@@ -42,13 +42,30 @@ def make_small_catalog() -> list:
 
     tracks = []
     for index, (name, artist_name, genre, valence, energy, tempo, acoustic) in enumerate(SMALL_CATALOG):
-        artist, _ = Artist.objects.get_or_create(spotify_id=sid("artist", artist_name), defaults={"name": artist_name})
-        album, _ = Album.objects.get_or_create(spotify_id=sid("album", artist_name), defaults={"name": f"{artist_name} LP"})
+        artist, _ = Artist.objects.get_or_create(
+            spotify_id=sid("artist", artist_name), defaults={"name": artist_name}
+        )
+        album, _ = Album.objects.get_or_create(
+            spotify_id=sid("album", artist_name), defaults={"name": f"{artist_name} LP"}
+        )
         track = Track.objects.create(
-            spotify_id=sid("track", name), name=name, album=album, duration_ms=180_000 + index * 1000,
-            popularity=50 + index, genre=genre, subgenre=genre, valence=valence, energy=energy, tempo=tempo,
-            acousticness=acoustic, danceability=0.5, instrumentalness=0.1, speechiness=0.05, liveness=0.1,
-            loudness=-8.0, mode=1,
+            spotify_id=sid("track", name),
+            name=name,
+            album=album,
+            duration_ms=180_000 + index * 1000,
+            popularity=50 + index,
+            genre=genre,
+            subgenre=genre,
+            valence=valence,
+            energy=energy,
+            tempo=tempo,
+            acousticness=acoustic,
+            danceability=0.5,
+            instrumentalness=0.1,
+            speechiness=0.05,
+            liveness=0.1,
+            loudness=-8.0,
+            mode=1,
         )
         TrackArtist.objects.create(track=track, artist=artist, position=0)
         tracks.append(track)

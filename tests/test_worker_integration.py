@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import make_small_catalog
 from recommender.models import TrackProfile
+from tests.factories import make_small_catalog
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -35,8 +35,7 @@ _THANKS = ("You're welcome! Ask any time.", "Glad it helps. Want more?", "Anytim
 def recommendation_reply(mood: EmotionEstimate, count: int, rng: random.Random) -> str:
     if count == 0:
         return (
-            "I couldn't find tracks for that yet — the catalog may still be loading. "
-            "Try again in a minute."
+            "I couldn't find tracks for that yet — the catalog may still be loading. Try again in a minute."
         )
     opener = rng.choice(_MOOD_OPENERS.get(mood.label, _MOOD_OPENERS["neutral"]))
     return f"{opener} {rng.choice(_PICK_LINES).format(n=count)}"

@@ -43,13 +43,13 @@ async def receive_until_done(communicator) -> list[dict]:
 
 
 async def test_it_closes_sockets_without_a_logged_in_user():
-    communicator, connected, code = await connect(user=None)
+    _, connected, code = await connect(user=None)
     assert not connected
     assert code == 4401
 
 
 async def test_it_rejects_a_handshake_from_a_foreign_origin(alice):
-    communicator, connected, _ = await connect(alice, origin=(b"origin", b"http://evil.example"))
+    _, connected, _ = await connect(alice, origin=(b"origin", b"http://evil.example"))
     assert not connected
 
 
@@ -70,7 +70,9 @@ async def test_it_sends_history_then_answers_a_mood_with_tracks(alice, small_cat
     assert all(track["name"] and track["artists"] and track["reason"] for track in tracks)
     await communicator.disconnect()
 
-    stored = await database_sync_to_async(list)(Message.objects.filter(conversation__user=alice).values_list("role", "text"))
+    stored = await database_sync_to_async(list)(
+        Message.objects.filter(conversation__user=alice).values_list("role", "text")
+    )
     assert stored[0] == ("user", "I feel down today")
     assert stored[1][0] == "assistant"
     assert await database_sync_to_async(MoodReading.objects.filter(label="sadness").count)() == 1
@@ -122,7 +124,9 @@ async def test_it_keeps_the_message_when_the_recommender_fails(alice, monkeypatc
     events = await receive_until_done(communicator)
     error = next(event for event in events if event["type"] == "error")
     assert "saved" in error["message"]
-    texts = await database_sync_to_async(list)(Message.objects.filter(conversation__user=alice).values_list("text", flat=True))
+    texts = await database_sync_to_async(list)(
+        Message.objects.filter(conversation__user=alice).values_list("text", flat=True)
+    )
     assert texts == ["play something happy"]
     await communicator.disconnect()
 
@@ -141,6 +145,6 @@ async def test_history_holds_only_my_own_conversation(alice, charlie, small_cata
 
     alice_again, _, _ = await connect(alice)
     history = await alice_again.receive_json_from(timeout=5)
-    assert [message["text"] for message in history["messages"]][0] == "my secret sad day"
+    assert history["messages"][0]["text"] == "my secret sad day"
     assert history["messages"][0]["mood"]["label"] == "sadness"
     await alice_again.disconnect()

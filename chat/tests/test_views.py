@@ -25,7 +25,11 @@ def test_a_logged_in_listener_gets_the_chat_page(client, alice):
 def test_signing_up_with_email_lands_in_the_chat(client, db):
     response = client.post(
         reverse("account_signup"),
-        {"email": "newlistener@example.com", "password1": "a long enough pass 42", "password2": "a long enough pass 42"},
+        {
+            "email": "newlistener@example.com",
+            "password1": "a long enough pass 42",
+            "password2": "a long enough pass 42",
+        },
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("chat:chat")

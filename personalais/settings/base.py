@@ -85,7 +85,8 @@ def _external_or_embedded(name: str, start_embedded: Callable[[], str]) -> str:
 
 
 DATABASE_URL = _external_or_embedded(
-    "DATABASE_URL", lambda: embedded.postgres_url(env_str("EMBEDDED_DATABASE_NAME", "personalais"))  # type: ignore[arg-type]
+    "DATABASE_URL",
+    lambda: embedded.postgres_url(env_str("EMBEDDED_DATABASE_NAME", "personalais")),  # type: ignore[arg-type]
 )
 DATABASES = {"default": environ.Env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0, minimum=0)

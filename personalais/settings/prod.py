@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("EMBEDDED_SERVICES", "0")
 
-from .base import *  # noqa: E402,F403
-from .base import env_bool, env_int, env_str  # noqa: E402
+from .base import *  # noqa: F403
+from .base import env_bool, env_int, env_str
 
 DEBUG = False
 SECRET_KEY = env_str("SECRET_KEY")

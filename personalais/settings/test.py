@@ -8,8 +8,8 @@ import os
 
 os.environ.setdefault("EMBEDDED_REDIS_DB", "2")
 
-from .base import *  # noqa: E402,F403
-from .base import DATABASES, env_bool, env_str  # noqa: E402
+from .base import *  # noqa: F403
+from .base import DATABASES, env_bool, env_str
 
 DEBUG = False
 SECRET_KEY = "test-only-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789"

@@ -6,6 +6,7 @@ and pytest-asyncio cannot share a process.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 
@@ -13,7 +14,5 @@ import os
 # test set-up makes there are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-try:
+with contextlib.suppress(RuntimeError):  # already set by an earlier import
     multiprocessing.set_start_method("spawn")
-except RuntimeError:
-    pass

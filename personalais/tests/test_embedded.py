@@ -1,0 +1,48 @@
+"""The embedded servers: reused when running, clear errors when they cannot start."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from personalais import embedded
+
+
+def test_postgres_url_is_idempotent_and_reuses_the_running_server():
+    first = embedded.postgres_url("personalais")
+    second = embedded.postgres_url("personalais")
+    assert first == second
+    assert "host=" in first
+
+
+def test_a_port_taken_by_another_program_gives_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PERSONALAIS_STATE_DIR", str(tmp_path))
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        with pytest.raises(embedded.EmbeddedServiceError, match=f"Port {port} .* used by another program"):
+            embedded.redis_url(port=port)
+
+
+def test_an_unwritable_state_dir_gives_a_clear_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("PERSONALAIS_STATE_DIR", str(blocker / "state"))
+    with pytest.raises(embedded.EmbeddedServiceError, match="Cannot create the state directory"):
+        embedded.state_dir()
+
+
+def test_a_fresh_state_dir_gets_its_own_redis_that_stops_cleanly(tmp_path, monkeypatch):
+    monkeypatch.setenv("PERSONALAIS_STATE_DIR", str(tmp_path))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = embedded.redis_url(port=port)
+    assert url == f"redis://127.0.0.1:{port}/0"
+    pid = (tmp_path / "valkey" / "valkey.pid").read_text()
+    assert embedded.redis_url(port=port, db=1) == f"redis://127.0.0.1:{port}/1"
+    assert (tmp_path / "valkey" / "valkey.pid").read_text() == pid, "a second call must reuse, not restart"
+    assert embedded.stop_redis() is True
+    assert not embedded._redis_ping("127.0.0.1", port)
