@@ -9,10 +9,6 @@ from django.db import models
 class Conversation(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
     created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"{self.label} ({self.valence:+.1f}, {self.arousal:+.1f})"
-
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -49,6 +45,9 @@ class MoodReading(models.Model):
     arousal = models.FloatField()
     confidence = models.FloatField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.valence:+.1f}, {self.arousal:+.1f})"
 
     def __str__(self) -> str:
         return f"{self.label} ({self.valence:+.1f}, {self.arousal:+.1f})"

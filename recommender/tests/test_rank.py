@@ -69,7 +69,9 @@ def test_it_allows_at_most_two_tracks_per_artist():
 def test_it_counts_a_collaboration_for_every_artist_on_it():
     artists = [["a", "b"], ["a"], ["b"], ["a"]]
 
-    chosen = sample_diverse(np.array([4.0, 3.0, 2.0, 1.0]), artists, count=4, rng=None, temperature=0)  # type: ignore[arg-type]
+    chosen = sample_diverse(
+        np.array([4.0, 3.0, 2.0, 1.0]), artists, count=4, rng=np.random.default_rng(0), temperature=0
+    )
 
     assert chosen == [0, 1, 2]
 
