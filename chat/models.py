@@ -48,6 +48,3 @@ class MoodReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.valence:+.1f}, {self.arousal:+.1f})"
-
-    def __str__(self) -> str:
-        return f"{self.label} ({self.valence:+.1f}, {self.arousal:+.1f})"
