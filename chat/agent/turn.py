@@ -71,7 +71,7 @@ def run_turn(*, user: User, text: str, rng: random.Random | None = None) -> Turn
     elif intent == "thanks":
         reply = replies.thanks_reply(rng)
     else:
-        tracks = _recommend(user=user, mood=mood, text=text, count=requested_count(text), rng=rng)
+        tracks = _recommend(user=user, mood=mood, text=text, count=requested_count(text))
         reply = replies.recommendation_reply(mood, len(tracks), rng)
     message = services.assistant_message_create(conversation=conversation, text=reply, tracks=tracks)
     result.events.append({"type": "message", "id": message.pk, "role": "assistant", "text": reply})
@@ -80,7 +80,7 @@ def run_turn(*, user: User, text: str, rng: random.Random | None = None) -> Turn
     return result
 
 
-def _recommend(*, user: User, mood: EmotionEstimate, text: str, count: int, rng: random.Random) -> list[dict]:
+def _recommend(*, user: User, mood: EmotionEstimate, text: str, count: int) -> list[dict]:
     from recommender.services import recommend_tracks
 
     try:
@@ -91,7 +91,6 @@ def _recommend(*, user: User, mood: EmotionEstimate, text: str, count: int, rng:
             arousal=mood.arousal,
             text=text,
             count=count,
-            rng=rng,
         )
     except Exception as exc:
         logger.exception("recommendation failed for user %s", user.pk)
