@@ -26,7 +26,7 @@ test-unit: install
 
 test-browser: install
 	@bash scripts/ensure_chromium.sh
-	$(PY) -m pytest -p no:asyncio -m browser tests/browser
+	$(PY) -m pytest -p no:asyncio -W ignore::pytest.PytestConfigWarning -m browser tests/browser
 
 stop:
 	$(PY) -m personalais.embedded stop
