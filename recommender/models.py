@@ -11,7 +11,9 @@ EMBEDDING_DIMENSIONS = 384
 class TrackProfile(models.Model):
     track = models.OneToOneField("spotify.Track", on_delete=models.CASCADE, related_name="profile")
     mood_text = models.TextField()
-    text_hash = models.CharField(max_length=64, help_text="sha256 of mood_text; re-embed only when it changes")
+    text_hash = models.CharField(
+        max_length=64, help_text="sha256 of mood_text; re-embed only when it changes"
+    )
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True)
     embedded_at = models.DateTimeField(null=True, blank=True)
 

@@ -191,7 +191,10 @@ def recommend_tracks(
         temperature=weights.temperature,
         max_per_artist=weights.max_per_artist,
     )
-    return [_recommended(tracks[index], artists[tracks[index].id], float(scores[index]), label) for index in chosen]
+    return [
+        _recommended(tracks[index], artists[tracks[index].id], float(scores[index]), label)
+        for index in chosen
+    ]
 
 
 def _recommended(track: Track, artists: list[tuple[int, str]], score: float, label: str) -> RecommendedTrack:

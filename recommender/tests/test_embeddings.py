@@ -25,7 +25,9 @@ def test_it_returns_an_empty_matrix_for_no_texts():
 
 
 def test_it_places_a_sad_song_nearer_a_ballad_than_a_workout():
-    sad, ballad, metal = embed_texts(["sad slow acoustic song", "melancholic ballad", "aggressive metal workout"])
+    sad, ballad, metal = embed_texts(
+        ["sad slow acoustic song", "melancholic ballad", "aggressive metal workout"]
+    )
 
     assert sad @ ballad > sad @ metal + 0.2
 

@@ -50,7 +50,9 @@ def test_it_breaks_ties_with_popularity_and_treats_unknown_as_middling():
 def test_it_takes_the_plain_top_k_at_zero_temperature():
     scores = np.array([0.1, 0.9, 0.5, 0.7])
 
-    chosen = sample_diverse(scores, [[1], [2], [3], [4]], count=3, rng=np.random.default_rng(0), temperature=0)
+    chosen = sample_diverse(
+        scores, [[1], [2], [3], [4]], count=3, rng=np.random.default_rng(0), temperature=0
+    )
 
     assert chosen == [1, 3, 2]
 
@@ -92,7 +94,9 @@ def test_it_favours_higher_scores_when_sampling():
     rng = np.random.default_rng(3)
 
     firsts = Counter(
-        sample_diverse(scores, [[0], [1], [2], [3]], count=1, rng=rng, temperature=RankWeights().temperature)[0]
+        sample_diverse(scores, [[0], [1], [2], [3]], count=1, rng=rng, temperature=RankWeights().temperature)[
+            0
+        ]
         for _ in range(500)
     )
 

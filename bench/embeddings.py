@@ -1,0 +1,137 @@
+"""Embedding and vector-search figures on this machine: `make bench` or `python bench/embeddings.py`.
+
+Prints a table and asserts nothing. The embedding rows need no database; the pgvector
+rows run only when the configured database holds embedded TrackProfiles (point
+EMBEDDED_DATABASE_NAME or DATABASE_URL at a loaded catalog).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from recommender.embeddings import INTRA_OP_THREADS, embed_text, embed_texts
+from recommender.mood_text import mood_query_text, mood_text_for_track
+
+GENRES = ("pop", "rock", "metal", "folk", "edm", "hip-hop", "jazz", "r&b", "classical", "latin")
+MOODS = (
+    ("sadness", -0.7, -0.4, "I feel so low tonight"),
+    ("joy", 0.8, 0.5, "I just got the job!"),
+    ("anger", -0.6, 0.7, "my boss is driving me mad"),
+    ("fear", -0.7, 0.6, "exam tomorrow and I'm nervous"),
+    ("neutral", 0.0, 0.0, "something for the commute"),
+    ("surprise", 0.3, 0.7, "wow, what a day"),
+)
+
+
+def synthetic_mood_texts(count: int, seed: int = 0) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return [
+        mood_text_for_track(
+            name=f"Song {index}",
+            artists=[f"Artist {index % 500}"],
+            genre=GENRES[index % len(GENRES)],
+            valence=float(rng.random()),
+            energy=float(rng.random()),
+            tempo=float(60 + 120 * rng.random()),
+            danceability=float(rng.random()),
+            acousticness=float(rng.random()),
+            instrumentalness=float(rng.random() ** 3),
+            speechiness=float(rng.random() ** 3),
+            mode=int(rng.integers(0, 2)),
+        )
+        for index in range(count)
+    ]
+
+
+def percentiles_ms(call: Callable[[int], object], runs: int) -> tuple[float, float]:
+    timings = []
+    for index in range(runs):
+        start = time.perf_counter()
+        call(index)
+        timings.append((time.perf_counter() - start) * 1000)
+    quantiles = statistics.quantiles(timings, n=20)
+    return statistics.median(timings), quantiles[18]
+
+
+def bench_embeddings(rows: list[tuple[str, str]]) -> None:
+    texts = synthetic_mood_texts(2000)
+    embed_texts(texts[:64])  # load the model outside the timing
+    start = time.perf_counter()
+    embed_texts(texts, batch_size=64)
+    elapsed = time.perf_counter() - start
+    rows.append(("embed 2,000 mood texts, batch 64", f"{len(texts) / elapsed:,.0f} texts/s"))
+    queries = [mood_query_text(*MOODS[index % len(MOODS)]) + f" #{index}" for index in range(200)]
+    p50, p95 = percentiles_ms(lambda index: embed_text(queries[index]), len(queries))
+    rows.append(("embed one query (p50 / p95)", f"{p50:.1f} / {p95:.1f} ms"))
+
+
+def bench_pgvector(rows: list[tuple[str, str]]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "personalais.settings.dev")
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        django.setup()
+    from django.db import connection, transaction
+    from pgvector.django import CosineDistance
+
+    from recommender.models import TrackProfile
+
+    profiles = TrackProfile.objects.filter(embedding__isnull=False)
+    total = profiles.count()
+    if not total:
+        rows.append(("pgvector", "skipped: no embedded TrackProfiles in this database"))
+        return
+    rows.append(("embedded TrackProfiles", f"{total:,}"))
+    vectors = embed_texts(
+        [mood_query_text(*MOODS[index % len(MOODS)]) + f" #{index}" for index in range(100)]
+    )
+
+    def nearest(vector: np.ndarray, limit: int, ef_search: int, exact: bool = False) -> list[int]:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL hnsw.ef_search = %s", [ef_search])
+            if exact:
+                cursor.execute("SET LOCAL enable_indexscan = off")
+            ordered = profiles.order_by(CosineDistance("embedding", vector))
+            return list(ordered.values_list("track_id", flat=True)[:limit])
+
+    nearest(vectors[0], 10, 40)
+
+    def query(limit: int, ef_search: int) -> Callable[[int], object]:
+        return lambda index: nearest(vectors[index], limit, ef_search)
+
+    for limit, ef_search in ((10, 40), (200, 200)):
+        p50, p95 = percentiles_ms(query(limit, ef_search), 100)
+        rows.append((f"HNSW top-{limit}, ef_search {ef_search} (p50 / p95)", f"{p50:.1f} / {p95:.1f} ms"))
+    p50, p95 = percentiles_ms(lambda index: nearest(vectors[index], 10, 40, exact=True), 20)
+    rows.append(("exact top-10, no index (p50 / p95)", f"{p50:.1f} / {p95:.1f} ms"))
+    hits = [
+        len(set(nearest(vector, 10, 40)) & set(nearest(vector, 10, 40, exact=True))) / 10
+        for vector in vectors[:20]
+    ]
+    rows.append(("HNSW recall@10 vs exact, ef_search 40", f"{statistics.mean(hits):.3f}"))
+
+
+def main() -> None:
+    rows: list[tuple[str, str]] = [("onnxruntime intra-op threads", str(INTRA_OP_THREADS))]
+    bench_embeddings(rows)
+    try:
+        bench_pgvector(rows)
+    except Exception as exc:  # a bench without a database still reports the model figures
+        rows.append(("pgvector", f"skipped: {type(exc).__name__}: {exc}"[:100]))
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label.ljust(width)}  {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from recommender.services import track_profiles_refresh
+from spotify.models import Artist, Track, TrackArtist
+
+
+@pytest.fixture
+def two_tracks(db) -> None:
+    singer = Artist.objects.create(spotify_id="ar-1", name="Ada Lane")
+    for index, (valence, energy, genre) in enumerate([(0.1, 0.2, "folk"), (0.9, 0.85, "pop")]):
+        track = Track.objects.create(
+            spotify_id=f"tr-{index}", name=f"Song {index}", genre=genre, valence=valence, energy=energy
+        )
+        TrackArtist.objects.create(track=track, artist=singer)
+    track_profiles_refresh()
+
+
+def test_it_prints_the_mood_and_tracks_as_json(alice, two_tracks):
+    out = StringIO()
+
+    call_command(
+        "recommend", "--user", "ALICE@example.com", "--text", "I feel so sad", "-n", "2", "--json", stdout=out
+    )
+
+    payload = json.loads(out.getvalue())
+    assert payload["mood"]["label"] == "sadness"
+    assert payload["tracks"][0]["name"] == "Song 0"
+    assert len(payload["tracks"]) == 2
+
+
+def test_it_prints_a_readable_table(alice, two_tracks):
+    out = StringIO()
+
+    call_command("recommend", "--user", "alice@example.com", "--text", "so happy today", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("Mood: joy")
+    assert "Ada Lane" in out.getvalue() and "fits a happy mood" in out.getvalue()
+
+
+def test_it_refuses_an_unknown_user(db):
+    with pytest.raises(CommandError, match=r"nobody@example\.com"):
+        call_command("recommend", "--user", "nobody@example.com", "--text", "hi")
