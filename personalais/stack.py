@@ -8,6 +8,7 @@ reported and restarted (a few times), so one crash does not take the site down.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -73,6 +74,14 @@ def _service_env() -> dict[str, str]:
     if not env.get("REDIS_URL"):
         env["REDIS_URL"] = embedded.redis_url(port=env_int("EMBEDDED_REDIS_PORT", 6390, minimum=1))
     return env
+
+
+def _demo_logins() -> str:
+    try:
+        listeners = json.loads((BASE_DIR / "demo" / "listeners.json").read_text())["listeners"]
+    except (OSError, ValueError, KeyError):
+        return "see demo/listeners.json"
+    return ", ".join(listener["email"] for listener in listeners)
 
 
 def main() -> int:
@@ -148,8 +157,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
     print(
         f"\nPersonalAIs is up in {time.monotonic() - started:.1f}s: http://127.0.0.1:{port}/\n"
-        f"  Log in as a demo listener, e.g. maya@demo.personalais.local / listen-to-the-demo,\n"
-        f"  or sign up with any email. Admin: python manage.py createsuperuser.\n"
+        f"  Log in as a demo listener ({_demo_logins()}) with the password listen-to-the-demo,\n"
+        f"  or sign up with any email. Admin: .venv/bin/python manage.py createsuperuser\n"
         f"  Spotify emulator: http://127.0.0.1:{emulator_port}/   Health: http://127.0.0.1:{port}/healthz\n"
         "  Press Ctrl-C to stop everything.\n",
         flush=True,

@@ -71,6 +71,9 @@ class TrackArtist(models.Model):
         ordering = ("position",)
         constraints = [models.UniqueConstraint(fields=("track", "artist"), name="unique_track_artist")]
 
+    def __str__(self) -> str:
+        return f"{self.artist_id} on {self.track_id}"
+
 
 class Playlist(models.Model):
     """A catalog playlist (``owner`` null: the popular public pool) or a listener's own."""
@@ -95,7 +98,12 @@ class PlaylistItem(models.Model):
 
     class Meta:
         ordering = ("position",)
-        constraints = [models.UniqueConstraint(fields=("playlist", "position"), name="unique_playlist_position")]
+        constraints = [
+            models.UniqueConstraint(fields=("playlist", "position"), name="unique_playlist_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.playlist_id}#{self.position}"
 
 
 class TimeRange(models.TextChoices):
@@ -116,6 +124,9 @@ class TopTrack(models.Model):
             models.UniqueConstraint(fields=("user", "time_range", "rank"), name="unique_top_track_rank"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.time_range} #{self.rank}"
+
 
 class TopArtist(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="top_artists")
@@ -129,6 +140,9 @@ class TopArtist(models.Model):
             models.UniqueConstraint(fields=("user", "time_range", "rank"), name="unique_top_artist_rank"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.time_range} #{self.rank}"
+
 
 class Play(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plays")
@@ -139,10 +153,18 @@ class Play(models.Model):
         ordering = ("-played_at",)
         constraints = [models.UniqueConstraint(fields=("user", "played_at"), name="unique_play_time")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} played {self.track_id} at {self.played_at:%Y-%m-%d %H:%M}"
+
 
 class FollowedArtist(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_artists")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_artists"
+    )
     artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=("user", "artist"), name="unique_followed_artist")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.artist_id}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from recommender.models import TrackProfile
@@ -21,6 +23,27 @@ def test_a_worker_process_embeds_newly_imported_tracks(celery_worker_process):
 
     assert embedded == len(tracks)
     assert TrackProfile.objects.filter(embedding__isnull=False).count() == len(tracks)
+
+
+def test_import_catalog_hands_embedding_to_the_worker(celery_worker_process, tmp_path):
+    from django.core.management import call_command
+
+    from spotify.tests.test_catalog import row, write_csv
+
+    path = write_csv(
+        tmp_path / "catalog.csv",
+        [
+            row("4uLU6hMCjMI75M1A2tKUQC", "Never Gonna", "Rick A", "37i9dQZF1DXcBWIGoYBM5M", "pop"),
+            row("7qiZfU4dY1lWllzX7mPBI3", "Shape", "Ed S", "37i9dQZF1DXcBWIGoYBM5M", "pop"),
+        ],
+    )
+    call_command("import_catalog", str(path))  # enqueues after commit; no --embed-now
+
+    deadline = time.monotonic() + 120
+    while TrackProfile.objects.filter(embedding__isnull=False).count() < 2:
+        assert time.monotonic() < deadline, "the worker did not embed the imported tracks"
+        time.sleep(0.5)
+    assert set(TrackProfile.objects.values_list("track__name", flat=True)) == {"Never Gonna", "Shape"}
 
 
 def test_health_reports_every_part_alive_with_a_worker(client, celery_worker_process):

@@ -1,0 +1,43 @@
+"""``manage.py seed_demo``: the demo catalog, five demo listeners and their track profiles.
+
+Safe to run on every start: a second run finds everything in place and changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from spotify.demo import DEMO_PASSWORD, DemoDataError, demo_catalog_load, demo_listeners_load
+from spotify.demo_files import DemoFileError
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalog and listeners (idempotent), then embed tracks whose mood text changed."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--skip-profiles",
+            action="store_true",
+            help="load data only; leave embedding to the worker's periodic task",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from recommender.services import track_profiles_refresh
+
+        try:
+            catalog = demo_catalog_load()
+            listeners = demo_listeners_load()
+        except (DemoFileError, DemoDataError) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(catalog.summary())
+        self.stdout.write(listeners.summary())
+        if not options["skip_profiles"]:
+            started = time.perf_counter()
+            embedded = track_profiles_refresh()
+            self.stdout.write(f"track profiles: {embedded} embedded in {time.perf_counter() - started:.1f} s")
+        self.stdout.write(f"Demo logins (password {DEMO_PASSWORD!r}):")
+        for listener in listeners.listeners:
+            self.stdout.write(f"  {listener.email:<32} {listener.display_name}")
