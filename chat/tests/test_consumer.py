@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -85,6 +86,16 @@ async def test_it_answers_small_talk_without_forcing_a_recommendation(alice):
     events = await receive_until_done(communicator)
     assert "tracks" not in [event["type"] for event in events]
     assert any(event["type"] == "message" and "Alice" in event["text"] for event in events)
+    await communicator.disconnect()
+
+
+async def test_an_idle_socket_stays_alive_past_the_redis_read_timeout(alice):
+    communicator, _, _ = await connect(alice)
+    await communicator.receive_json_from(timeout=5)
+    await asyncio.sleep(6.5)  # longer than channels-redis's 5 s blocking read
+    await communicator.send_json_to({"type": "message", "text": "hello"})
+    events = await receive_until_done(communicator)
+    assert any(event["type"] == "message" for event in events)
     await communicator.disconnect()
 
 

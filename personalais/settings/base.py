@@ -101,8 +101,13 @@ REDIS_URL = _external_or_embedded(
 )
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# channels-redis blocks on BZPOPMIN for 5 s; redis-py 8's default 5 s socket timeout would race it
+# and kill idle consumers, so reads get a longer timeout here.
 CHANNEL_LAYERS = {
-    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
+    }
 }
 
 CELERY_BROKER_URL = REDIS_URL
