@@ -50,6 +50,9 @@ LABEL_WORDS = {
     "neutral": "easygoing",
     "sadness": "sad, melancholic",
     "surprise": "surprised, excited",
+    # Listening targets the agent asks for, beyond the emotions it perceives.
+    "calm": "calm, peaceful, soothing",
+    "energize": "energetic, upbeat, driving",
 }
 LABEL_FIT = {
     "anger": "fits an angry mood",
@@ -59,6 +62,8 @@ LABEL_FIT = {
     "neutral": "an easy pick for right now",
     "sadness": "fits a low mood",
     "surprise": "fits an excited mood",
+    "calm": "to help you unwind",
+    "energize": "to lift your energy",
 }
 MAX_USER_TEXT_CHARS = 300
 

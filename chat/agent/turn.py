@@ -16,9 +16,12 @@ from django.conf import settings
 from accounts.models import User
 from chat import selectors, services
 from chat.models import Conversation
+from recommender import services as recommender_services
+from recommender.types import RecommendedTrack
 
 from . import replies
 from .emotion import EmotionEstimate, mood_from_text
+from .target import listening_target
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +74,7 @@ def run_turn(*, user: User, text: str, rng: random.Random | None = None) -> Turn
     elif intent == "thanks":
         reply = replies.thanks_reply(rng)
     else:
-        tracks = _recommend(user=user, mood=mood, text=text, count=requested_count(text))
+        tracks = _recommend_or_explain(user=user, mood=mood, text=text, count=requested_count(text))
         reply = replies.recommendation_reply(mood, len(tracks), rng)
     message = services.assistant_message_create(conversation=conversation, text=reply, tracks=tracks)
     result.events.append({"type": "message", "id": message.pk, "role": "assistant", "text": reply})
@@ -80,18 +83,17 @@ def run_turn(*, user: User, text: str, rng: random.Random | None = None) -> Turn
     return result
 
 
-def _recommend(*, user: User, mood: EmotionEstimate, text: str, count: int) -> list[dict]:
-    from recommender.services import recommend_tracks
+def recommend_for_mood(*, user: User, mood: EmotionEstimate, text: str, count: int) -> list[RecommendedTrack]:
+    """What the agent picks for this mood and these words; ``manage.py recommend`` prints the same."""
+    target = listening_target(mood, text)
+    return recommender_services.recommend_tracks(
+        user=user, label=target.label, valence=target.valence, arousal=target.arousal, text=text, count=count
+    )
 
+
+def _recommend_or_explain(*, user: User, mood: EmotionEstimate, text: str, count: int) -> list[dict]:
     try:
-        picks = recommend_tracks(
-            user=user,
-            label=mood.label,
-            valence=mood.valence,
-            arousal=mood.arousal,
-            text=text,
-            count=count,
-        )
+        picks = recommend_for_mood(user=user, mood=mood, text=text, count=count)
     except Exception as exc:
         logger.exception("recommendation failed for user %s", user.pk)
         raise TurnError("I couldn't pick tracks just now — your message is saved; please try again.") from exc

@@ -32,3 +32,22 @@ def test_earlier_turns_give_context_to_a_vague_message():
 
 def test_calm_words_lower_the_arousal():
     assert mood_from_text("I'm sad, play something calm").arousal < mood_from_text("I'm sad").arousal
+
+
+def test_a_calm_request_sets_a_calm_low_energy_target_even_when_stressed():
+    from chat.agent.target import listening_target
+
+    text = "I'm stressed, play something calm"
+    target = listening_target(mood_from_text(text), text)
+    assert target.label == "calm"
+    assert target.arousal <= -0.6
+    assert target.valence >= 0.0
+
+
+def test_stress_without_a_request_is_met_gently_and_a_party_request_raises_energy():
+    from chat.agent.target import listening_target
+
+    stressed = listening_target(mood_from_text("I'm so stressed about work"), "I'm so stressed about work")
+    assert stressed.label == "calm" and stressed.arousal < 0
+    party = listening_target(mood_from_text("let's party"), "let's party")
+    assert party.label == "energize" and party.arousal >= 0.6

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chat.agent.emotion import mood_from_text
-from recommender.services import recommend_tracks
+from chat.agent.turn import recommend_for_mood
 from recommender.types import RecommendedTrack
 
 
@@ -31,14 +31,7 @@ class Command(BaseCommand):
         if options["count"] < 1:
             raise CommandError("-n must be at least 1.")
         mood = mood_from_text(options["text"])
-        tracks = recommend_tracks(
-            user=user,
-            label=mood.label,
-            valence=mood.valence,
-            arousal=mood.arousal,
-            text=options["text"],
-            count=options["count"],
-        )
+        tracks = recommend_for_mood(user=user, mood=mood, text=options["text"], count=options["count"])
         if options["json"]:
             payload = {"mood": mood.as_dict(), "tracks": [track.as_dict() for track in tracks]}
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))

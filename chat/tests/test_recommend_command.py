@@ -47,3 +47,20 @@ def test_it_prints_a_readable_table(alice, two_tracks):
 def test_it_refuses_an_unknown_user(db):
     with pytest.raises(CommandError, match=r"nobody@example\.com"):
         call_command("recommend", "--user", "nobody@example.com", "--text", "hi")
+
+
+@pytest.mark.django_db
+def test_a_calm_request_gets_calmer_tracks_than_a_party_request(small_catalog):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user("calm@example.com", "a long enough pass 42")
+
+    def mean_energy(text: str) -> float:
+        out = StringIO()
+        args = ["--user", "calm@example.com", "--text", text, "-n", "6", "--json"]
+        call_command("recommend", *args, stdout=out)
+        tracks = json.loads(out.getvalue())["tracks"]
+        return sum(track["energy"] for track in tracks) / len(tracks)
+
+    calm = mean_energy("I'm stressed, play something calm")
+    assert calm < 0.4 < mean_energy("let's party, something upbeat")
