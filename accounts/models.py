@@ -42,4 +42,5 @@ class User(AbstractUser):
 
     @property
     def greeting_name(self) -> str:
-        return self.display_name or self.email.split("@")[0]
+        """First name for a friendly "Hi Nora", falling back to the email's local part."""
+        return self.display_name.split()[0] if self.display_name.strip() else self.email.split("@")[0]
