@@ -103,6 +103,10 @@ def main() -> int:
     except subprocess.CalledProcessError as exc:
         print(f"error: set-up step failed ({' '.join(exc.cmd[1:])}); see the output above.", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\nInterrupted during set-up; the next `make run` picks up where this one stopped.")
+        embedded.stop_all()
+        return 130
 
     state = embedded.state_dir()
     children = [
