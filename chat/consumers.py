@@ -1,7 +1,8 @@
 """The chat WebSocket: authenticate, validate the frame, run a turn, forward its events.
 
-Frames in: ``{"type": "message", "text": "..."}``. Frames out: typed events
-(``history``, ``mood``, ``message``, ``tracks``, ``error``, ``done``). Bad frames get an
+Frames in: ``{"type": "message", "text": "..."}`` and ``{"type": "save_playlist", "message_id": N,
+"name": "..."}``. Frames out: typed events (``history``, ``notice``, ``typing``, ``mood``,
+``message``, ``tracks``, ``action``, ``error``, ``done``). Bad frames get an
 ``error`` event and the socket stays open; only an unauthenticated socket is closed.
 """
 
@@ -13,8 +14,12 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.urls import reverse
+
+from spotify.selectors import spotify_status
 
 from . import selectors
+from .actions import ActionError, playlist_save_from_message
 from .agent.turn import TurnError, run_turn
 
 logger = logging.getLogger(__name__)
@@ -30,6 +35,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.accept()
         await self.send_json({"type": "history", "messages": await self._history()})
+        notice = await self._spotify_notice()
+        if notice:
+            await self.send_json(notice)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:
@@ -46,9 +54,28 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.receive_json(content)
 
     async def receive_json(self, content: object, **kwargs: object) -> None:
-        if not isinstance(content, dict) or content.get("type") != "message":
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "message":
+            await self._on_message(content)  # type: ignore[arg-type]
+        elif kind == "save_playlist":
+            await self._on_save_playlist(content)  # type: ignore[arg-type]
+        else:
             await self._error("bad_frame", 'Expected {"type": "message", "text": "..."}.')
+
+    async def _on_save_playlist(self, content: dict) -> None:
+        message_id, name = content.get("message_id"), content.get("name")
+        if not isinstance(message_id, int) or not isinstance(name, str) or not name.strip():
+            await self._error("bad_frame", "Saving a playlist needs a message_id and a name.")
             return
+        try:
+            event = await self._save_playlist(message_id, name[:100])
+        except ActionError as exc:
+            await self._error("action_failed", exc.message)
+            return
+        await self.send_json(event)
+        await self.send_json({"type": "done"})
+
+    async def _on_message(self, content: dict) -> None:
         text = content.get("text")
         if not isinstance(text, str) or not text.strip():
             await self._error("empty", "Type a message first.")
@@ -79,6 +106,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _history(self) -> list[dict]:
         return selectors.conversation_messages(user=self.user)
+
+    @database_sync_to_async
+    def _spotify_notice(self) -> dict | None:
+        status = spotify_status(user=self.user)
+        if not status.needs_action:
+            return None
+        return {"type": "notice", "text": status.message, "url": reverse("spotify:library")}
+
+    @database_sync_to_async
+    def _save_playlist(self, message_id: int, name: str) -> dict:
+        return playlist_save_from_message(user=self.user, message_id=message_id, name=name)
 
     @database_sync_to_async
     def _run_turn(self, text: str):

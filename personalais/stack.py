@@ -76,12 +76,12 @@ def _service_env() -> dict[str, str]:
     return env
 
 
-def _demo_logins() -> str:
+def _demo_listeners() -> str:
     try:
         listeners = json.loads((BASE_DIR / "demo" / "listeners.json").read_text())["listeners"]
     except (OSError, ValueError, KeyError):
         return "see demo/listeners.json"
-    return ", ".join(listener["email"] for listener in listeners)
+    return ", ".join(listener["display_name"] for listener in listeners)
 
 
 def main() -> int:
@@ -161,8 +161,9 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
     print(
         f"\nPersonalAIs is up in {time.monotonic() - started:.1f}s: http://127.0.0.1:{port}/\n"
-        f"  Log in as a demo listener ({_demo_logins()}) with the password listen-to-the-demo,\n"
-        f"  or sign up with any email. Admin: .venv/bin/python manage.py createsuperuser\n"
+        "  “Log in with Spotify” and pick a demo listener on the emulator's consent page\n"
+        f"  ({_demo_listeners()}), or sign up with any email.\n"
+        "  Admin: .venv/bin/python manage.py createsuperuser\n"
         f"  Spotify emulator: http://127.0.0.1:{emulator_port}/   Health: http://127.0.0.1:{port}/healthz\n"
         "  Press Ctrl-C to stop everything.\n",
         flush=True,

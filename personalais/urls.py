@@ -7,5 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz", health.healthz, name="healthz"),
+    path("library/", include("spotify.urls")),
     path("", include("chat.urls")),
 ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from .fields import EncryptedTextField
+
 
 class Artist(models.Model):
     spotify_id = models.CharField(max_length=64, unique=True)
@@ -85,6 +87,9 @@ class Playlist(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="playlists"
     )
     genre = models.CharField(max_length=60, blank=True)
+    snapshot_id = models.CharField(
+        max_length=120, blank=True, help_text="Spotify's version; unchanged → skip items"
+    )
     tracks = models.ManyToManyField(Track, through="PlaylistItem", related_name="playlists")
 
     def __str__(self) -> str:
@@ -168,3 +173,55 @@ class FollowedArtist(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} follows {self.artist_id}"
+
+
+class SpotifyLink(models.Model):
+    """A listener's Spotify authorization: tokens encrypted at rest, and whether they still work."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Connected"
+        NEEDS_RECONSENT = "needs_reconsent", "Needs you to reconnect"
+        NOT_ALLOWLISTED = "not_allowlisted", "Not allowed by the Spotify app"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="spotify_link"
+    )
+    spotify_user_id = models.CharField(max_length=128)
+    access_token = EncryptedTextField()
+    refresh_token = EncryptedTextField()
+    expires_at = models.DateTimeField()
+    scope = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    status_detail = models.CharField(max_length=300, blank=True)
+    connected_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ↔ spotify:{self.spotify_user_id} ({self.status})"
+
+
+class LibrarySync(models.Model):
+    """Progress and bookkeeping of a listener's library sync, shown to them as it runs."""
+
+    class State(models.TextChoices):
+        NEVER = "never", "Not synced yet"
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Syncing"
+        WAITING = "waiting", "Paused by Spotify's rate limit"
+        DONE = "done", "Up to date"
+        FAILED = "failed", "Failed"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="library_sync"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.NEVER)
+    step = models.CharField(max_length=60, blank=True, help_text="what the running sync is doing now")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    recent_after_ms = models.BigIntegerField(null=True, blank=True, help_text="recently-played cursor")
+    api_calls = models.PositiveIntegerField(default=0, help_text="Spotify requests made by the last sync")
+    error = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"sync of {self.user_id}: {self.state}"

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "accounts.spotify_login",
     "accounts",
     "spotify",
     "recommender",
@@ -120,6 +121,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "embed-missing-track-profiles": {"task": "recommender.tasks.embed_missing_profiles", "schedule": 300.0},
+    "sync-due-libraries": {"task": "spotify.tasks.sync_due_libraries", "schedule": 900.0},
 }
 
 # --- Auth ------------------------------------------------------------------------------------
@@ -143,6 +145,11 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "none")
 ACCOUNT_LOGOUT_ON_GET = False
 SITE_ID = 1
+SOCIALACCOUNT_STORE_TOKENS = False  # tokens live encrypted in spotify.SpotifyLink instead
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never merge accounts on an email Spotify asserts
+SOCIALACCOUNT_QUERY_EMAIL = True
 
 # --- I18N / static ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -158,6 +165,14 @@ SPOTIFY_API_BASE_URL = env_str("SPOTIFY_API_BASE_URL", "http://127.0.0.1:8765/v1
 SPOTIFY_ACCOUNTS_BASE_URL = env_str("SPOTIFY_ACCOUNTS_BASE_URL", "http://127.0.0.1:8765/")
 SPOTIFY_CLIENT_ID = env_str("SPOTIFY_CLIENT_ID", "personalais-demo")
 SPOTIFY_CLIENT_SECRET = env_str("SPOTIFY_CLIENT_SECRET", "")
+SOCIALACCOUNT_PROVIDERS = {
+    "spotify": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [{"client_id": SPOTIFY_CLIENT_ID, "secret": SPOTIFY_CLIENT_SECRET, "key": ""}],
+    }
+}
+SPOTIFY_SYNC_INTERVAL_HOURS = env_int("SPOTIFY_SYNC_INTERVAL_HOURS", 6, minimum=1)
+SPOTIFY_RETRY_AFTER_CAP_SECONDS = env_int("SPOTIFY_RETRY_AFTER_CAP_SECONDS", 3600, minimum=1)
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "")
 OPENAI_API_KEY = env_str("OPENAI_API_KEY", "")
 OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")

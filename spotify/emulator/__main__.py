@@ -1,11 +1,12 @@
-"""``python -m spotify.emulator [--port 8765] [--data demo/] [--store .local/emulator/store.json]``."""
+"""``python -m spotify.emulator [--port 8765] [--data demo/] [--store .local/emulator/store.json]
+[--rate-limit 600] [--rate-window 30]``."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from spotify.emulator.server import EmulatorApp, EmulatorServer
+from spotify.emulator.server import DEFAULT_RATE_LIMIT, WINDOW_SECONDS, EmulatorApp, EmulatorServer
 from spotify.emulator.store import EmulatorStore
 
 REPO = Path(__file__).resolve().parents[2]
@@ -18,10 +19,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=REPO / "demo", help="folder with the demo files")
     parser.add_argument("--store", type=Path, default=REPO / ".local" / "emulator" / "store.json")
     parser.add_argument("--quiet", action="store_true", help="no request log on stderr")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=DEFAULT_RATE_LIMIT,
+        help="calls per app allowed in any rolling window before 429 (0: no limit)",
+    )
+    parser.add_argument("--rate-window", type=float, default=WINDOW_SECONDS, help="window length in seconds")
     args = parser.parse_args(argv)
+    if args.rate_limit < 0 or args.rate_window <= 0:
+        parser.error("--rate-limit must be 0 or more and --rate-window more than 0")
     store = EmulatorStore(args.data, args.store)
-    server = EmulatorServer((args.host, args.port), EmulatorApp(store), quiet=args.quiet)
-    host, port = server.server_address[:2]
+    app = EmulatorApp(store, rate_limit=args.rate_limit, window=args.rate_window)
+    server = EmulatorServer((args.host, args.port), app, quiet=args.quiet)
+    host, port = str(server.server_address[0]), server.server_address[1]
     # The first line names the address: a parent that passed --port 0 reads the port from it.
     print(
         f"Spotify emulator on http://{host}:{port} ({len(store.users)} listeners, {len(store.tracks)} tracks)"

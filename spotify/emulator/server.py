@@ -5,6 +5,11 @@ so the routing rules read top to bottom in one place. Paths not listed answer 40
 endpoints Spotify removed (recommendations, audio features, artist top tracks, related
 artists, browse, batch ``?ids=``); the old playlist ``/tracks`` paths answer 403 as they do
 now. Trailing slashes are ignored (spotipy calls ``me/``).
+
+Every /v1 call passes the app-wide gates Spotify has: a rolling-window rate limit (429 with
+``Retry-After``) and the development-mode allow-list (403 for a listener not on it). Tests
+switch failures, limits and the allow-list, and read request counts and playlists, under
+``/_emulator/`` (see ``CONTROLS``).
 """
 
 from __future__ import annotations
@@ -13,10 +18,13 @@ import base64
 import hashlib
 import html
 import json
+import math
 import re
 import sys
 import threading
+import time
 import traceback
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +39,11 @@ from spotify.emulator.store import EmulatorStore, GrantError, Obj, StoreError, n
 RANGES = ("short_term", "medium_term", "long_term")
 SEARCH_FIELDS = ("track", "artist", "album", "year", "isrc")
 _FIELD = re.compile(r'(\w+):(?:"([^"]*)"|(\S+))')
+WINDOW_SECONDS = 30.0  # Spotify counts an app's calls over a rolling 30-second window
+DEFAULT_RATE_LIMIT = 600  # generous: only tests that lower it ever meet it
+# What Spotify answers (403, plain text) when a development-mode app's user is not on its allow-list.
+NOT_REGISTERED_MESSAGE = "Check settings on developer.spotify.com/dashboard, the user may not be registered."
+QUOTA_MESSAGE = "QUOTA_EXCEEDED: the app's request quota is used up"
 
 
 @dataclass
@@ -96,21 +109,36 @@ def route(method: str, pattern: str, *, auth: bool = True) -> Callable[[Handler]
 
 
 class Faults:
-    """Injected failures for tests: the next ``count`` matching /v1 requests answer ``status``."""
+    """Injected failures for tests, all on /v1 paths under ``path`` (default every /v1 call).
+
+    ``{"status": 503, "count": 2}`` answers the next two calls with that status (429 carries
+    ``Retry-After: retry_after``; ``"quota": true`` makes it the QUOTA_EXCEEDED kind without one);
+    ``{"latency_ms": 1500}`` delays every call until cleared (or the next ``count`` calls).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[Obj] = []
+        self._delays: list[Obj] = []
 
     def add(self, rule: Obj) -> Obj:
+        path = str(rule.get("path", "/v1/"))
+        if "latency_ms" in rule:
+            entry = {"latency_ms": _whole(rule, "latency_ms", 0), "count": rule.get("count"), "path": path}
+            if entry["count"] is not None:
+                entry["count"] = _whole(rule, "count", 1)
+            with self._lock:
+                self._delays.append(entry)
+            return entry
         status = rule.get("status")
         if not isinstance(status, int) or not 400 <= status <= 599:
             raise StoreError(400, "status must be an HTTP error status")
         entry = {
             "status": status,
-            "count": int(rule.get("count", 1)),
-            "retry_after": int(rule.get("retry_after", 1)),
-            "path": str(rule.get("path", "/v1/")),
+            "count": _whole(rule, "count", 1),
+            "retry_after": _whole(rule, "retry_after", 1),
+            "quota": bool(rule.get("quota", False)),
+            "path": path,
         }
         with self._lock:
             self._rules.append(entry)
@@ -119,6 +147,21 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+            self._delays.clear()
+
+    def listed(self) -> list[Obj]:
+        with self._lock:
+            return [dict(rule) for rule in [*self._rules, *self._delays]]
+
+    def delay(self, path: str) -> float:
+        """Seconds to wait before answering, from the first latency rule that matches."""
+        with self._lock:
+            for rule in self._delays:
+                if path.startswith(rule["path"]) and (rule["count"] is None or rule["count"] > 0):
+                    if rule["count"] is not None:
+                        rule["count"] -= 1
+                    return rule["latency_ms"] / 1000
+        return 0.0
 
     def take(self, path: str) -> Response | None:
         with self._lock:
@@ -126,6 +169,9 @@ class Faults:
                 if path.startswith(rule["path"]) and rule["count"] > 0:
                     rule["count"] -= 1
                     status = rule["status"]
+                    if status == 429 and rule["quota"]:
+                        error = {"status": 429, "message": QUOTA_MESSAGE, "reason": "QUOTA_EXCEEDED"}
+                        return json_response(429, {"error": error})
                     if status == 429:
                         headers = {"Retry-After": str(rule["retry_after"])}
                         return error_response(429, "API rate limit exceeded", headers)
@@ -133,18 +179,74 @@ class Faults:
         return None
 
 
+def _whole(rule: Obj, name: str, default: int) -> int:
+    value = rule.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise StoreError(400, f"{name} must be a whole number")
+    return value
+
+
+class RateLimiter:
+    """Spotify's limit: at most ``limit`` calls per app in any rolling ``window`` seconds.
+
+    Over the limit a call answers 429 with ``Retry-After`` = the seconds until the oldest call
+    in the window leaves it. Refused calls are not counted, so waiting that long always works.
+    ``limit`` 0 turns it off.
+    """
+
+    def __init__(self, limit: int, window: float = WINDOW_SECONDS) -> None:
+        self._lock = threading.Lock()
+        self._calls: dict[str, deque[float]] = defaultdict(deque)
+        self.limit = limit
+        self.window = window
+
+    def configure(self, limit: int, window: float) -> None:
+        with self._lock:
+            self.limit, self.window = limit, window
+            self._calls.clear()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    def admit(self, key: str) -> int | None:
+        """None when the call may go ahead (and is counted); else the Retry-After in seconds."""
+        if self.limit <= 0:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            calls = self._calls[key]
+            while calls and calls[0] <= now - self.window:
+                calls.popleft()
+            if len(calls) >= self.limit:
+                return max(1, math.ceil(calls[0] + self.window - now))
+            calls.append(now)
+        return None
+
+
 class EmulatorApp:
-    def __init__(self, store: EmulatorStore) -> None:
+    def __init__(
+        self, store: EmulatorStore, *, rate_limit: int = DEFAULT_RATE_LIMIT, window: float = WINDOW_SECONDS
+    ) -> None:
         self.store = store
         self.faults = Faults()
+        self.rate_limiter = RateLimiter(rate_limit, window)
+        self.default_rate = (rate_limit, window)
+        self.allowlist: set[str] | None = None  # None: every demo listener may use the app
+        self._counts_lock = threading.Lock()
+        self.request_counts: Counter[str] = Counter()
 
     def handle(self, request: Request) -> Response:
+        if request.path.startswith("/_emulator/"):
+            return self._control(request)
         if request.path.startswith("/v1/"):
+            self._count(request)
+            pause = self.faults.delay(request.path)
+            if pause:
+                time.sleep(pause)
             injected = self.faults.take(request.path)
             if injected is not None:
                 return injected
-        if request.path.startswith("/_emulator/"):
-            return self._control(request)
         path_known = False
         for method, pattern, handler, auth in ROUTES:
             match = pattern.fullmatch(request.path)
@@ -156,6 +258,9 @@ class EmulatorApp:
             try:
                 if auth:
                     request.user = self._authenticate(request)
+                    refused = self._admit(request)
+                    if refused is not None:
+                        return refused
                 request.params = match.groupdict()
                 result = handler(request)
             except StoreError as exc:
@@ -167,26 +272,156 @@ class EmulatorApp:
             return error_response(405, "Method not allowed")
         return error_response(404, "Service not found")
 
-    def _authenticate(self, request: Request) -> Obj:
+    @staticmethod
+    def _token(request: Request) -> str:
         header = request.headers.get("Authorization", "")
-        token = header[7:].strip() if header.startswith("Bearer ") else request.query.get("access_token", "")
+        return header[7:].strip() if header.startswith("Bearer ") else request.query.get("access_token", "")
+
+    def _authenticate(self, request: Request) -> Obj:
+        token = self._token(request)
         if not token:
             raise StoreError(401, "No token provided")
         return self.store.user_for_token(token)
 
+    def _admit(self, request: Request) -> Response | None:
+        """The app-wide gates after a valid token: the rate limit, then the development-mode allow-list."""
+        token = self._token(request)
+        retry_after = self.rate_limiter.admit(self.store.app_for_token(token))
+        if retry_after is not None:
+            return error_response(429, "API rate limit exceeded", {"Retry-After": str(retry_after)})
+        if self.allowlist is not None and request.user["id"] not in self.allowlist:
+            return Response(403, NOT_REGISTERED_MESSAGE.encode(), "text/plain; charset=utf-8")
+        return None
+
+    def _count(self, request: Request) -> None:
+        try:
+            user_id = self.store.user_for_token(self._token(request))["id"]
+        except StoreError:
+            user_id = "anonymous"
+        with self._counts_lock:
+            self.request_counts["total"] += 1
+            self.request_counts[user_id] += 1
+
+    # --- control: what tests switch and inspect ---------------------------------------------------
+
     def _control(self, request: Request) -> Response:
-        """``POST /_emulator/faults`` {status, count, retry_after, path}; ``DELETE`` clears them."""
-        if request.path != "/_emulator/faults":
+        handler = CONTROLS.get((request.method, request.path.rstrip("/")))
+        if handler is None:
+            if any(path == request.path.rstrip("/") for _, path in CONTROLS):
+                return error_response(405, "Method not allowed")
             return error_response(404, "Service not found")
         try:
-            if request.method == "POST":
-                return json_response(201, self.faults.add(request.json()))
+            return handler(self, request)
         except StoreError as exc:
             return error_response(exc.status, exc.message)
-        if request.method == "DELETE":
-            self.faults.clear()
-            return json_response(200, {"ok": True})
-        return error_response(405, "Method not allowed")
+
+    def faults_add(self, request: Request) -> Response:
+        """POST /_emulator/faults: a response fault or latency (see Faults), or a token switch:
+        ``{"revoke_refresh_tokens": "<listener id>"}`` makes their refresh fail with invalid_grant;
+        ``{"expire_access_tokens": "<listener id>" | true}`` expires issued access tokens now."""
+        rule = request.json()
+        if not isinstance(rule, dict):
+            raise StoreError(400, "Expected a JSON object")
+        if "revoke_refresh_tokens" in rule:
+            user_id = str(rule["revoke_refresh_tokens"])
+            self._known_listener(user_id)
+            return json_response(201, {"revoked": self.store.refresh_revoke(user_id)})
+        if "expire_access_tokens" in rule:
+            target = rule["expire_access_tokens"]
+            if target is True:
+                return json_response(201, {"expired": self.store.access_expire(None)})
+            self._known_listener(str(target))
+            return json_response(201, {"expired": self.store.access_expire(str(target))})
+        return json_response(201, self.faults.add(rule))
+
+    def faults_clear(self, request: Request) -> Response:
+        """DELETE /_emulator/faults: drop injected failures and latency, empty the rate windows."""
+        self.faults.clear()
+        self.rate_limiter.reset()
+        return json_response(200, {"ok": True})
+
+    def allowlist_set(self, request: Request) -> Response:
+        """POST /_emulator/allowlist ``{"user_ids": [...]}``: only these listeners may call the Web API."""
+        body = request.json()
+        user_ids = body.get("user_ids") if isinstance(body, dict) else None
+        if not isinstance(user_ids, list):
+            raise StoreError(400, "user_ids must be a list of listener ids")
+        for user_id in user_ids:
+            self._known_listener(str(user_id))
+        self.allowlist = {str(u) for u in user_ids}
+        return json_response(200, {"user_ids": sorted(self.allowlist)})
+
+    def allowlist_reset(self, request: Request) -> Response:
+        self.allowlist = None
+        return self.allowlist_get(request)
+
+    def allowlist_get(self, request: Request) -> Response:
+        allowed = self.store.users if self.allowlist is None else self.allowlist
+        return json_response(200, {"user_ids": sorted(allowed)})
+
+    def rate_limit_set(self, request: Request) -> Response:
+        """POST /_emulator/rate-limit ``{"limit": N, "window": seconds}``; DELETE restores the first."""
+        body = request.json()
+        if not isinstance(body, dict):
+            raise StoreError(400, "Expected a JSON object")
+        window = body.get("window", self.rate_limiter.window)
+        if not isinstance(window, int | float) or window <= 0:
+            raise StoreError(400, "window must be a positive number of seconds")
+        self.rate_limiter.configure(_whole(body, "limit", self.rate_limiter.limit), float(window))
+        return self.rate_limit_get(request)
+
+    def rate_limit_reset(self, request: Request) -> Response:
+        self.rate_limiter.configure(*self.default_rate)
+        return self.rate_limit_get(request)
+
+    def rate_limit_get(self, request: Request) -> Response:
+        return json_response(200, {"limit": self.rate_limiter.limit, "window": self.rate_limiter.window})
+
+    def state(self, request: Request) -> Response:
+        """GET /_emulator/state[?user_id=]: request counts, switches, playlists (a listener's or all)."""
+        user_id = request.query.get("user_id")
+        if user_id is not None:
+            self._known_listener(user_id)
+        playlists = [
+            {
+                "id": p["id"],
+                "name": p["name"],
+                "description": p["description"],
+                "owner": p["owner"],
+                "public": p["public"],
+                "snapshot_id": snapshot_id(p),
+                "track_ids": [item["track_id"] for item in p["items"]],
+            }
+            for p in list(self.store.playlists.values())
+            if user_id is None or p["owner"] == user_id
+        ]
+        with self._counts_lock:
+            counts = dict(self.request_counts)
+        body = {
+            "requests": {"total": counts.pop("total", 0), "by_user": counts},
+            "faults": self.faults.listed(),
+            "rate_limit": {"limit": self.rate_limiter.limit, "window": self.rate_limiter.window},
+            "allowlist": sorted(self.store.users if self.allowlist is None else self.allowlist),
+            "playlists": playlists,
+        }
+        return json_response(200, body)
+
+    def _known_listener(self, user_id: str) -> None:
+        if user_id not in self.store.users:
+            raise StoreError(400, f"Unknown listener: {user_id}")
+
+
+CONTROLS: dict[tuple[str, str], Callable[[EmulatorApp, Request], Response]] = {
+    ("POST", "/_emulator/faults"): EmulatorApp.faults_add,
+    ("DELETE", "/_emulator/faults"): EmulatorApp.faults_clear,
+    ("GET", "/_emulator/allowlist"): EmulatorApp.allowlist_get,
+    ("POST", "/_emulator/allowlist"): EmulatorApp.allowlist_set,
+    ("DELETE", "/_emulator/allowlist"): EmulatorApp.allowlist_reset,
+    ("GET", "/_emulator/rate-limit"): EmulatorApp.rate_limit_get,
+    ("POST", "/_emulator/rate-limit"): EmulatorApp.rate_limit_set,
+    ("DELETE", "/_emulator/rate-limit"): EmulatorApp.rate_limit_reset,
+    ("GET", "/_emulator/state"): EmulatorApp.state,
+}
 
 
 # --- Service -----------------------------------------------------------------------------------------
@@ -578,14 +813,18 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         except Exception:
             traceback.print_exc(file=sys.stderr)
             response = error_response(500, "Server error")
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up first (a latency fault longer than its timeout): nothing to tell it.
+            self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_DELETE = _dispatch
 

@@ -148,7 +148,7 @@ class Shapes:
         query: dict[str, str],
         items: list[Any],
         limit: int,
-        cursors: Obj,
+        cursors: Obj | None,
         next_query: Obj | None,
     ) -> Obj:
         next_url = (

@@ -238,7 +238,7 @@ class EmulatorStore:
         self, user_id: str, name: str, description: str, public: bool, collaborative: bool
     ) -> Obj:
         with self._lock:
-            playlist = {
+            playlist: Obj = {
                 "id": new_id(),
                 "name": name,
                 "description": description,
@@ -327,7 +327,7 @@ class EmulatorStore:
                 "scope": grant.scope,
                 "consented_at": time.time(),
             }
-            response = self._access_issue(grant.user_id, grant.scope)
+            response = self._access_issue(grant.user_id, grant.scope, grant.client_id)
             self._save()
         return {**response, "refresh_token": refresh}
 
@@ -335,24 +335,57 @@ class EmulatorStore:
         grant = self.refresh_tokens.get(refresh_token)
         if grant is None:
             raise GrantError("invalid_grant", "Invalid refresh token")
-        if time.time() - grant["consented_at"] > REFRESH_TOKEN_SECONDS:
+        if grant.get("revoked") or time.time() - grant["consented_at"] > REFRESH_TOKEN_SECONDS:
             raise GrantError("invalid_grant", "Refresh token revoked")
         if client_id and grant["client_id"] != client_id:
             raise GrantError("invalid_client", "Invalid client")
         with self._lock:
-            response = self._access_issue(grant["user_id"], grant["scope"])
+            # Refresh tokens are single-use, as Spotify's are for PKCE clients: the answer carries a
+            # new one and the old one is spent, so two clients refreshing at once lose one of them.
+            if self.refresh_tokens.pop(refresh_token, None) is None:
+                raise GrantError("invalid_grant", "Invalid refresh token")
+            rotated = "AQ" + secrets.token_urlsafe(96)
+            self.refresh_tokens[rotated] = grant
+            response = self._access_issue(grant["user_id"], grant["scope"], grant["client_id"])
             self._save()
-        return {**response, "refresh_token": refresh_token}
+        return {**response, "refresh_token": rotated}
 
-    def _access_issue(self, user_id: str, scope: str) -> Obj:
+    def _access_issue(self, user_id: str, scope: str, client_id: str) -> Obj:
         token = "BQ" + secrets.token_urlsafe(96)
-        self.access_tokens[token] = {"user_id": user_id, "expires_at": time.time() + ACCESS_TOKEN_SECONDS}
+        self.access_tokens[token] = {
+            "user_id": user_id,
+            "client_id": client_id,
+            "expires_at": time.time() + ACCESS_TOKEN_SECONDS,
+        }
         return {
             "access_token": token,
             "token_type": "Bearer",
             "scope": scope,
             "expires_in": ACCESS_TOKEN_SECONDS,
         }
+
+    def refresh_revoke(self, user_id: str) -> int:
+        """The listener removed the app (or consent lapsed): their refresh tokens stop working."""
+        with self._lock:
+            grants = [g for g in self.refresh_tokens.values() if g["user_id"] == user_id]
+            for grant in grants:
+                grant["revoked"] = True
+            self._save()
+        return len(grants)
+
+    def access_expire(self, user_id: str | None) -> int:
+        """Issued access tokens (one listener's, or all) expire now; ``demo-`` tokens never do."""
+        with self._lock:
+            grants = [g for g in self.access_tokens.values() if user_id is None or g["user_id"] == user_id]
+            for grant in grants:
+                grant["expires_at"] = min(grant["expires_at"], time.time() - 1)
+        return len(grants)
+
+    def app_for_token(self, token: str) -> str:
+        """Whose rate limit a call counts against: the app (client id) that got the token; a
+        ``demo-`` token counts as an app of its own."""
+        grant = self.access_tokens.get(token)
+        return f"client:{grant['client_id']}" if grant and grant.get("client_id") else f"token:{token}"
 
     def user_for_token(self, token: str) -> Obj:
         """The listener a bearer token stands for; ``demo-<user id>`` is a dev shortcut."""

@@ -103,7 +103,7 @@ def test_it_puts_back_what_changed_since_the_last_load(listeners) -> None:
 def test_seed_demo_prints_the_demo_logins(listeners) -> None:
     out = io.StringIO()
 
-    call_command("seed_demo", "--skip-profiles", stdout=out)
+    call_command("seed_demo", "--skip-profiles", "--with-listeners", stdout=out)
 
     assert "4495 tracks" in out.getvalue()
     for listener in listeners:

@@ -4,91 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 
-from spotify.demo_files import listeners_file_read
-
-REPO = Path(__file__).resolve().parents[2]
-LISTENERS = listeners_file_read(REPO / "demo" / "listeners.json")["listeners"]
-NORA, MALIK = LISTENERS[0], LISTENERS[1]
-
-
-class Emulator:
-    def __init__(self, process: subprocess.Popen[str], base: str) -> None:
-        self.process = process
-        self.base = base
-        self.http = requests.Session()
-
-    def get(self, path: str, user: dict | None = NORA, **kwargs) -> requests.Response:
-        return self.http.get(self.url(path), headers=self.auth(user), timeout=5, **kwargs)
-
-    def send(self, method: str, path: str, user: dict | None = NORA, **kwargs) -> requests.Response:
-        return self.http.request(method, self.url(path), headers=self.auth(user), timeout=5, **kwargs)
-
-    def url(self, path: str) -> str:
-        return path if path.startswith("http") else f"{self.base}{path}"
-
-    @staticmethod
-    def auth(user: dict | None) -> dict[str, str]:
-        return {"Authorization": f"Bearer demo-{user['id']}"} if user else {}
-
-    def stop(self) -> None:
-        self.http.close()
-        self.process.terminate()
-        self.process.wait(timeout=5)
-
-
-def emulator_starter(store: Path) -> tuple[Callable[[], Emulator], list[Emulator]]:
-    """Starts ``python -m spotify.emulator --port 0`` on ``store``; the port is read from its output."""
-    started: list[Emulator] = []
-
-    def start() -> Emulator:
-        command = [sys.executable, "-m", "spotify.emulator", "--port", "0", "--quiet"]
-        command += ["--store", str(store)]
-        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
-        first_line = process.stdout.readline()  # "Spotify emulator on http://127.0.0.1:PORT (...)"
-        base = first_line.split()[3]
-        emulator = Emulator(process, base)
-        started.append(emulator)
-        for _ in range(50):
-            try:
-                if emulator.http.get(f"{base}/healthz", timeout=1).ok:
-                    return emulator
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError(f"the emulator did not come up: {first_line!r}")
-
-    return start, started
-
-
-def _stop_all(started: list[Emulator]) -> None:
-    for emulator in started:
-        if emulator.process.poll() is None:
-            emulator.stop()
-
-
-@pytest.fixture
-def start_emulator(tmp_path: Path) -> Iterator[Callable[[], Emulator]]:
-    """For tests that change the store or restart the process."""
-    start, started = emulator_starter(tmp_path / "store.json")
-    yield start
-    _stop_all(started)
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    """One process shared by the tests that only read (or change nothing another test reads)."""
-    start, started = emulator_starter(tmp_path_factory.mktemp("emulator") / "store.json")
-    yield start()
-    _stop_all(started)
+from spotify.tests.conftest import LISTENERS, MALIK, NORA, Emulator
 
 
 def collect(emulator: Emulator, url: str, unwrap: Callable[[dict], dict] = lambda page: page) -> list[dict]:
@@ -295,6 +217,13 @@ def test_it_exchanges_an_authorization_code_and_refreshes_the_token(emulator: Em
     assert refreshed["access_token"] != tokens["access_token"]
     assert emulator.http.get(f"{emulator.base}/v1/me", params={"access_token": refreshed["access_token"]}).ok
 
+    # Single-use, as for Spotify's PKCE clients: the old refresh token is spent, the new one works.
+    assert refreshed["refresh_token"] != tokens["refresh_token"]
+    spent = emulator.http.post(f"{emulator.base}/api/token", data=refresh)
+    assert spent.status_code == 400 and spent.json()["error"] == "invalid_grant"
+    again = {**refresh, "refresh_token": refreshed["refresh_token"]}
+    assert emulator.http.post(f"{emulator.base}/api/token", data=again).ok
+
 
 def test_it_injects_rate_limits_for_clients_to_handle(emulator: Emulator) -> None:
     emulator.http.post(
@@ -304,3 +233,122 @@ def test_it_injects_rate_limits_for_clients_to_handle(emulator: Emulator) -> Non
     limited = emulator.get("/v1/me")
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "7"
     assert emulator.get("/v1/me").status_code == 200
+
+
+def test_it_limits_each_app_over_a_rolling_window_and_says_when_to_come_back(emulator: Emulator) -> None:
+    emulator.rate_limit(3, window=1)
+
+    answers = [emulator.get("/v1/me").status_code for _ in range(3)]
+    limited = emulator.get("/v1/me")
+    others = emulator.get("/v1/me", user=MALIK)  # a demo token is an app of its own
+
+    assert answers == [200, 200, 200] and others.status_code == 200
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
+    time.sleep(int(limited.headers["Retry-After"]))
+    assert emulator.get("/v1/me").status_code == 200
+
+
+def test_it_counts_tokens_from_one_app_against_the_same_limit(emulator: Emulator) -> None:
+    nora, malik = emulator.consent(NORA)["access_token"], emulator.consent(MALIK)["access_token"]
+    emulator.rate_limit(2, window=30)
+
+    def me(token: str) -> int:
+        headers = {"Authorization": f"Bearer {token}"}
+        return emulator.http.get(f"{emulator.api}me", headers=headers).status_code
+
+    assert [me(nora), me(malik), me(nora)] == [200, 200, 429]
+
+
+def test_it_takes_the_rate_limit_from_its_command_line(start_emulator) -> None:
+    emulator = start_emulator("--rate-limit", "2", "--rate-window", "30")
+
+    assert [emulator.get("/v1/me").status_code for _ in range(3)] == [200, 200, 429]
+    assert 28 <= int(emulator.get("/v1/me").headers["Retry-After"]) <= 30
+    assert emulator.control("GET", "rate-limit") == {"limit": 2, "window": 30.0}
+
+
+def test_it_fails_the_next_calls_with_an_injected_server_error(emulator: Emulator) -> None:
+    emulator.fault(status=503, count=2)
+
+    assert [emulator.get("/v1/me").status_code for _ in range(3)] == [503, 503, 200]
+
+
+def test_it_answers_quota_exceeded_as_a_different_429(emulator: Emulator) -> None:
+    emulator.fault(status=429, quota=True)
+
+    response = emulator.get("/v1/me")
+    assert response.status_code == 429 and "Retry-After" not in response.headers
+    assert response.json()["error"]["reason"] == "QUOTA_EXCEEDED"
+
+
+def test_it_adds_latency_until_cleared(emulator: Emulator) -> None:
+    emulator.fault(latency_ms=300)
+    started = time.monotonic()
+    emulator.get("/v1/me")
+    slow = time.monotonic() - started
+    emulator.control("DELETE", "faults")
+    started = time.monotonic()
+    emulator.get("/v1/me")
+
+    assert slow >= 0.3 and time.monotonic() - started < 0.3
+
+
+def test_it_refuses_listeners_missing_from_the_allow_list_as_spotify_does(emulator: Emulator) -> None:
+    emulator.allowlist([MALIK["id"]])
+
+    refused = emulator.get("/v1/me")
+    assert refused.status_code == 403
+    assert refused.text == (
+        "Check settings on developer.spotify.com/dashboard, the user may not be registered."
+    )
+    assert emulator.get(f"/v1/tracks/{NORA['top_tracks']['short_term'][0]}").status_code == 403
+    assert emulator.get("/v1/me", user=MALIK).status_code == 200
+
+    emulator.control("DELETE", "allowlist")
+    assert emulator.get("/v1/me").status_code == 200
+
+
+def test_it_expires_access_tokens_and_revokes_refresh_tokens_on_request(emulator: Emulator) -> None:
+    tokens = emulator.consent(MALIK)
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+
+    emulator.fault(expire_access_tokens=MALIK["id"])
+    expired = emulator.http.get(f"{emulator.api}me", headers=headers)
+    emulator.fault(revoke_refresh_tokens=MALIK["id"])
+    refused = emulator.http.post(f"{emulator.base}/api/token", data=refresh)
+
+    assert expired.status_code == 401 and expired.json()["error"]["message"] == "The access token expired"
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "invalid_grant", "error_description": "Refresh token revoked"}
+    assert emulator.get("/v1/me", user=MALIK).status_code == 200  # demo tokens are not issued ones
+
+
+def test_it_shows_request_counts_and_a_listeners_playlists(emulator: Emulator) -> None:
+    before = emulator.state()["requests"]
+    emulator.get("/v1/me", user=MALIK)
+    emulator.get("/v1/me", user=None)
+    state = emulator.state(MALIK["id"])
+
+    assert state["requests"]["total"] == before["total"] + 2
+    assert state["requests"]["by_user"][MALIK["id"]] == before["by_user"].get(MALIK["id"], 0) + 1
+    assert [p["name"] for p in state["playlists"]] == [p["name"] for p in MALIK["playlists"]]
+    assert state["playlists"][0]["track_ids"] == MALIK["playlists"][0]["track_ids"]
+    assert state["allowlist"] == sorted(listener["id"] for listener in LISTENERS)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("POST", "faults", {"status": 200}, 400),
+        ("POST", "faults", {"status": 500, "count": -1}, 400),
+        ("POST", "faults", {"revoke_refresh_tokens": "nobody"}, 400),
+        ("POST", "allowlist", {"user_ids": ["nobody"]}, 400),
+        ("POST", "rate-limit", {"limit": 5, "window": 0}, 400),
+        ("PUT", "faults", None, 405),
+        ("GET", "nothing-here", None, 404),
+    ],
+)
+def test_it_refuses_nonsense_control_requests(emulator: Emulator, method, path, body, status) -> None:
+    response = emulator.http.request(method, f"{emulator.base}/_emulator/{path}", json=body)
+    assert response.status_code == status

@@ -50,7 +50,31 @@
     player.append(now, el("p", "", track.reason || ""), link);
   }
 
-  function addTracks(tracks) {
+  function savePlaylistForm(messageId) {
+    const form = el("form", "save-playlist");
+    const name = el("input");
+    name.name = "playlist-name";
+    name.placeholder = "Playlist name";
+    name.maxLength = 100;
+    name.setAttribute("aria-label", "Playlist name");
+    const button = el("button", "", "Save to Spotify");
+    button.type = "submit";
+    form.append(name, button);
+    form.addEventListener("submit", (submitEvent) => {
+      submitEvent.preventDefault();
+      const value = name.value.trim();
+      if (!value) { name.focus(); return; }
+      if (!socket || socket.readyState !== WebSocket.OPEN) {
+        addMessage("assistant", "Not connected yet — try again in a moment.", "error");
+        return;
+      }
+      socket.send(JSON.stringify({ type: "save_playlist", message_id: messageId, name: value }));
+      button.disabled = true;
+    });
+    return form;
+  }
+
+  function addTracks(tracks, messageId) {
     const grid = el("div", "tracks");
     for (const track of tracks) {
       const card = el("article", "track");
@@ -72,14 +96,16 @@
       grid.append(card);
     }
     const last = log.lastElementChild;
-    (last && last.classList.contains("assistant") ? last : addMessage("assistant", "")).append(grid);
+    const holder = last && last.classList.contains("assistant") ? last : addMessage("assistant", "");
+    holder.append(grid);
+    if (messageId) holder.append(savePlaylistForm(messageId));
     scrollDown();
   }
 
   function render(message) {
     const item = addMessage(message.role, message.text);
     if (message.mood) item.append(moodLine(message.mood));
-    if (message.tracks && message.tracks.length) addTracks(message.tracks);
+    if (message.tracks && message.tracks.length) addTracks(message.tracks, message.id);
   }
 
   const handlers = {
@@ -87,7 +113,17 @@
     typing() { typing.classList.remove("hidden"); scrollDown(); },
     mood(event) { if (lastUserBubble) lastUserBubble.append(moodLine(event.mood)); },
     message(event) { addMessage("assistant", event.text); },
-    tracks(event) { addTracks(event.tracks); },
+    tracks(event) { addTracks(event.tracks, event.message_id); },
+    notice(event) {
+      const box = el("div", "notice", event.text + " ");
+      if (event.url) {
+        const link = el("a", "", "Open your Library");
+        link.href = event.url;
+        box.append(link);
+      }
+      log.before(box);
+    },
+    action(event) { addMessage("assistant", event.text, "action"); },
     error(event) { addMessage("assistant", event.message, "error"); },
     done() { typing.classList.add("hidden"); input.disabled = false; input.focus(); },
   };

@@ -23,21 +23,33 @@ class Command(BaseCommand):
             action="store_true",
             help="load data only; leave embedding to the worker's periodic task",
         )
+        parser.add_argument(
+            "--with-listeners",
+            action="store_true",
+            help="also create the demo listeners locally with their libraries (offline evaluation; "
+            "the demo itself signs them in through the emulator)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from recommender.services import track_profiles_refresh
 
         try:
             catalog = demo_catalog_load()
-            listeners = demo_listeners_load()
+            listeners = demo_listeners_load() if options["with_listeners"] else None
         except (DemoFileError, DemoDataError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(catalog.summary())
-        self.stdout.write(listeners.summary())
         if not options["skip_profiles"]:
             started = time.perf_counter()
             embedded = track_profiles_refresh()
             self.stdout.write(f"track profiles: {embedded} embedded in {time.perf_counter() - started:.1f} s")
-        self.stdout.write(f"Demo logins (password {DEMO_PASSWORD!r}):")
+        if listeners is None:
+            self.stdout.write(
+                "Demo listeners live in the Spotify emulator: use “Log in with Spotify” "
+                "and pick one on its consent page."
+            )
+            return
+        self.stdout.write(listeners.summary())
+        self.stdout.write(f"Demo logins without Spotify (password {DEMO_PASSWORD!r}):")
         for listener in listeners.listeners:
             self.stdout.write(f"  {listener.email:<32} {listener.display_name}")

@@ -1,0 +1,58 @@
+"""allauth's Spotify login with its URLs read from settings, so it can talk to the emulator.
+
+allauth hard-codes accounts.spotify.com and api.spotify.com as class attributes; these
+properties read ``SPOTIFY_ACCOUNTS_BASE_URL`` / ``SPOTIFY_API_BASE_URL`` instead.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+from allauth.socialaccount.adapter import get_adapter
+from allauth.socialaccount.providers.base import ProviderException
+from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
+from allauth.socialaccount.providers.spotify.views import SpotifyOAuth2Adapter as BaseAdapter
+from django.conf import settings
+from django.http import HttpRequest
+
+NOT_ALLOWLISTED_EXPLANATION = (
+    "Spotify refused to share your profile with PersonalAIs. While the app is in Spotify's "
+    "development mode, only the listeners its owner has added in the Spotify Developer Dashboard "
+    "(at most five) can connect. Ask the owner to add your Spotify email — meanwhile your "
+    "PersonalAIs account works without Spotify."
+)
+
+
+class SpotifyLoginRefused(ProviderException):
+    """Spotify answered 403 for the profile: in development mode, a user outside the allow-list."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(NOT_ALLOWLISTED_EXPLANATION)
+        self.detail = detail
+        self.explanation = NOT_ALLOWLISTED_EXPLANATION
+
+
+class SpotifyOAuth2Adapter(BaseAdapter):
+    @property
+    def access_token_url(self) -> str:  # type: ignore[override]
+        return urljoin(settings.SPOTIFY_ACCOUNTS_BASE_URL, "api/token")
+
+    @property
+    def authorize_url(self) -> str:  # type: ignore[override]
+        return urljoin(settings.SPOTIFY_ACCOUNTS_BASE_URL, "authorize")
+
+    @property
+    def profile_url(self) -> str:  # type: ignore[override]
+        return urljoin(settings.SPOTIFY_API_BASE_URL, "me")
+
+    def complete_login(self, request: HttpRequest, app, token, **kwargs):  # type: ignore[no-untyped-def]
+        with get_adapter().get_requests_session() as session:
+            response = session.get(self.profile_url, params={"access_token": token.token}, timeout=10)
+        if response.status_code == 403:
+            raise SpotifyLoginRefused(response.text[:300])
+        response.raise_for_status()  # allauth turns a RequestException into its error page
+        return self.get_provider().sociallogin_from_response(request, response.json())
+
+
+oauth2_login = OAuth2LoginView.adapter_view(SpotifyOAuth2Adapter)
+oauth2_callback = OAuth2CallbackView.adapter_view(SpotifyOAuth2Adapter)

@@ -1,0 +1,56 @@
+"""What the listener asks the app to *do* on Spotify from the chat, with errors said plainly."""
+
+from __future__ import annotations
+
+from accounts.models import User
+from spotify import services as spotify_services
+from spotify.errors import SpotifyAuthExpired, SpotifyError, SpotifyPermissionDenied, SpotifyRateLimited
+from spotify.tokens import SpotifyNotConnected
+
+from .models import Message
+
+
+class ActionError(Exception):
+    """An action failed; ``message`` is safe and useful to show the listener."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def spotify_error_message(exc: SpotifyError) -> str:
+    if isinstance(exc, SpotifyNotConnected):
+        return "Connect Spotify on your Library page first, then I can save playlists for you."
+    if isinstance(exc, SpotifyAuthExpired):
+        return "Spotify needs you to reconnect (Library → Reconnect Spotify); nothing was changed."
+    if isinstance(exc, SpotifyPermissionDenied):
+        return "Spotify refused that for your account (the app may not have you on its allow-list)."
+    if isinstance(exc, SpotifyRateLimited):
+        return f"Spotify asked us to slow down; try again in about {max(1, exc.retry_after // 60)} min."
+    return "Spotify didn't answer properly just now; nothing was saved — please try again."
+
+
+def playlist_save_from_message(*, user: User, message_id: int, name: str) -> dict:
+    """Save the tracks of one of *this listener's* assistant messages as a new Spotify playlist."""
+    message = (
+        Message.objects.filter(pk=message_id, conversation__user=user, role=Message.Role.ASSISTANT)
+        .only("tracks")
+        .first()
+    )
+    if message is None or not message.tracks:
+        raise ActionError("I can't find those tracks any more.")
+    track_ids = [track["spotify_id"] for track in message.tracks]
+    try:
+        playlist = spotify_services.playlist_create_with_tracks(
+            user=user, name=name, track_spotify_ids=track_ids
+        )
+    except ValueError as exc:
+        raise ActionError(str(exc)) from exc
+    except SpotifyError as exc:
+        raise ActionError(spotify_error_message(exc)) from exc
+    return {
+        "type": "action",
+        "action": "playlist_created",
+        "text": f"Saved {len(track_ids)} tracks to “{playlist.name}” on your Spotify.",
+        "playlist": {"spotify_id": playlist.spotify_id, "name": playlist.name},
+    }

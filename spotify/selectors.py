@@ -1,0 +1,110 @@
+"""Reads of a listener's Spotify side, always for the asking user only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from accounts.models import User
+
+from .models import (
+    FollowedArtist,
+    LibrarySync,
+    Play,
+    Playlist,
+    SpotifyLink,
+    TimeRange,
+    TopArtist,
+    TopTrack,
+    TrackArtist,
+)
+
+
+@dataclass(frozen=True)
+class SpotifyStatus:
+    """What the listener should know about their Spotify connection, in one place for UI and chat."""
+
+    connected: bool
+    status: str  # "", or SpotifyLink.Status value
+    message: str
+    sync_state: str
+    sync_step: str
+    last_success_at: object
+    api_calls: int
+    error: str
+
+    @property
+    def needs_action(self) -> bool:
+        return self.status in (SpotifyLink.Status.NEEDS_RECONSENT, SpotifyLink.Status.NOT_ALLOWLISTED)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "connected": self.connected,
+            "status": self.status,
+            "message": self.message,
+            "needs_action": self.needs_action,
+            "sync": {
+                "state": self.sync_state,
+                "step": self.sync_step,
+                "last_success_at": self.last_success_at.isoformat() if self.last_success_at else None,
+                "api_calls": self.api_calls,
+                "error": self.error,
+            },
+        }
+
+
+_MESSAGES = {
+    "": "Spotify is not connected. Connect it to get picks from your own listening.",
+    SpotifyLink.Status.ACTIVE: "Spotify is connected.",
+    SpotifyLink.Status.NEEDS_RECONSENT: (
+        "Spotify needs you to reconnect: its permission expired or was revoked. "
+        "Everything else keeps working meanwhile."
+    ),
+    SpotifyLink.Status.NOT_ALLOWLISTED: (
+        "Spotify refused access: this app is in Spotify's development mode and your Spotify account is not "
+        "on its allow-list. PersonalAIs works without Spotify meanwhile."
+    ),
+}
+
+
+def spotify_status(*, user: User) -> SpotifyStatus:
+    link = SpotifyLink.objects.filter(user=user).only("status").first()
+    sync = LibrarySync.objects.filter(user=user).first()
+    status = link.status if link else ""
+    return SpotifyStatus(
+        connected=link is not None,
+        status=status,
+        message=_MESSAGES.get(status, ""),
+        sync_state=sync.state if sync else LibrarySync.State.NEVER,
+        sync_step=sync.step if sync else "",
+        last_success_at=sync.last_success_at if sync else None,
+        api_calls=sync.api_calls if sync else 0,
+        error=sync.error if sync else "",
+    )
+
+
+def _artist_links() -> Prefetch:
+    return Prefetch("track__artist_links", queryset=TrackArtist.objects.select_related("artist"))
+
+
+def library_overview(*, user: User, limit: int = 10) -> dict[str, list]:
+    """The listener's synced library for the library page."""
+    return {
+        "top_tracks": list(
+            TopTrack.objects.filter(user=user, time_range=TimeRange.SHORT)
+            .select_related("track")
+            .prefetch_related(_artist_links())
+            .order_by("rank")[:limit]
+        ),
+        "top_artists": list(
+            TopArtist.objects.filter(user=user, time_range=TimeRange.SHORT).select_related("artist")[:limit]
+        ),
+        "recent": list(
+            Play.objects.filter(user=user).select_related("track").prefetch_related(_artist_links())[:limit]
+        ),
+        "followed": list(
+            FollowedArtist.objects.filter(user=user).select_related("artist").order_by("artist__name")
+        ),
+        "playlists": list(Playlist.objects.filter(owner=user).order_by("name")),
+    }

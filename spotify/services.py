@@ -1,0 +1,327 @@
+"""Writes from Spotify into our tables: the library sync and playlist edits.
+
+Every function acts for the one listener it is given and talks to Spotify only through
+``SpotifyClient``. The sync is idempotent (running it twice changes nothing the second
+time), incremental for plays (the recently-played cursor), and makes a bounded number of
+calls: 3 top-track + 3 top-artist ranges, 1 page of plays, the followed-artist pages, the
+playlist pages, and items only of playlists whose snapshot changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+
+from .client import SpotifyClient
+from .errors import SpotifyAuthExpired, SpotifyError, SpotifyPermissionDenied
+from .models import (
+    Album,
+    Artist,
+    FollowedArtist,
+    LibrarySync,
+    Play,
+    Playlist,
+    PlaylistItem,
+    SpotifyLink,
+    TimeRange,
+    TopArtist,
+    TopTrack,
+    Track,
+    TrackArtist,
+)
+from .tokens import access_token_for, link_mark
+from .types import ArtistInfo, PlaylistSummary, TrackInfo
+
+logger = logging.getLogger(__name__)
+
+TIME_RANGES = (TimeRange.SHORT, TimeRange.MEDIUM, TimeRange.LONG)
+
+
+@dataclass
+class SyncReport:
+    top_tracks: int = 0
+    top_artists: int = 0
+    new_plays: int = 0
+    followed_artists: int = 0
+    playlists: int = 0
+    api_calls: int = 0
+
+
+def spotify_client_for(*, user: User) -> SpotifyClient:
+    """A client with a fresh token for ``user`` (raises SpotifyNotConnected / SpotifyAuthExpired)."""
+    return SpotifyClient(access_token_for(user=user))
+
+
+# --- catalog upserts from API objects ---------------------------------------------------------
+
+
+def artists_upsert(artists: Iterable[ArtistInfo]) -> dict[str, int]:
+    """Spotify artist id → our pk, creating artists we have not seen (names only: 2026 has no genres)."""
+    by_id = {artist.id: artist for artist in artists}
+    if not by_id:
+        return {}
+    Artist.objects.bulk_create(
+        [Artist(spotify_id=artist.id, name=artist.name) for artist in by_id.values()], ignore_conflicts=True
+    )
+    return dict(Artist.objects.filter(spotify_id__in=by_id).values_list("spotify_id", "pk"))
+
+
+def tracks_upsert(tracks: Iterable[TrackInfo]) -> dict[str, int]:
+    """Spotify track id → our pk. Catalog tracks are kept as they are; unknown ones are created."""
+    by_id = {track.id: track for track in tracks}
+    if not by_id:
+        return {}
+    known = dict(Track.objects.filter(spotify_id__in=by_id).values_list("spotify_id", "pk"))
+    new = [track for track_id, track in by_id.items() if track_id not in known]
+    if new:
+        artist_pks = artists_upsert(artist for track in new for artist in track.artists)
+        albums = {track.album.id: track.album for track in new if track.album}
+        Album.objects.bulk_create(
+            [Album(spotify_id=a.id, name=a.name, release_date=a.release_date or "") for a in albums.values()],
+            ignore_conflicts=True,
+        )
+        album_pks = dict(Album.objects.filter(spotify_id__in=albums).values_list("spotify_id", "pk"))
+        Track.objects.bulk_create(
+            [
+                Track(
+                    spotify_id=track.id,
+                    name=track.name,
+                    album_id=album_pks.get(track.album.id) if track.album else None,
+                    duration_ms=track.duration_ms,
+                    explicit=track.explicit,
+                    isrc=track.isrc or "",
+                )
+                for track in new
+            ],
+            ignore_conflicts=True,
+        )
+        known = dict(Track.objects.filter(spotify_id__in=by_id).values_list("spotify_id", "pk"))
+        TrackArtist.objects.bulk_create(
+            [
+                TrackArtist(track_id=known[track.id], artist_id=artist_pks[artist.id], position=position)
+                for track in new
+                for position, artist in enumerate(track.artists)
+            ],
+            ignore_conflicts=True,
+        )
+    return known
+
+
+# --- the library sync ----------------------------------------------------------------------
+
+
+def library_sync(
+    *, user: User, client: SpotifyClient | None = None, on_step: Callable[[str], None] | None = None
+) -> SyncReport:
+    """Pull the listener's top items, new plays, followed artists and own playlists.
+
+    Spotify errors propagate (the task decides on retries); a dead authorization or a
+    development-mode refusal is recorded on the link so the listener is told.
+    """
+    state = _sync_state(user)
+    _sync_update(state, state=LibrarySync.State.RUNNING, step="starting", started_at=timezone.now(), error="")
+    report = SyncReport()
+
+    def step(name: str) -> None:
+        _sync_update(state, step=name)
+        if on_step:
+            on_step(name)
+
+    try:
+        client = client or spotify_client_for(user=user)
+        for time_range in TIME_RANGES:
+            step(f"top tracks ({time_range.label.lower()})")
+            report.top_tracks += _top_tracks_sync(user, time_range, client.top_tracks(time_range.value))
+        for time_range in TIME_RANGES:
+            step(f"top artists ({time_range.label.lower()})")
+            report.top_artists += _top_artists_sync(user, time_range, client.top_artists(time_range.value))
+        step("recently played")
+        recent = client.recently_played(after=state.recent_after_ms)
+        report.new_plays = _plays_add(user, recent.items)
+        if recent.after_cursor is not None:
+            state.recent_after_ms = recent.after_cursor
+        step("followed artists")
+        report.followed_artists = _followed_sync(user, client.followed_artists())
+        step("playlists")
+        report.playlists = _own_playlists_sync(user, client)
+    except SpotifyAuthExpired as exc:
+        _sync_failed(state, client, str(exc))
+        raise
+    except SpotifyPermissionDenied as exc:
+        if exc.not_allowlisted:
+            link_mark(user=user, status=SpotifyLink.Status.NOT_ALLOWLISTED, detail=str(exc))
+        _sync_failed(state, client, str(exc))
+        raise
+    except SpotifyError as exc:
+        _sync_failed(state, client, str(exc), keep_waiting=not exc.permanent)
+        raise
+    report.api_calls = client.calls
+    now = timezone.now()
+    _sync_update(
+        state,
+        state=LibrarySync.State.DONE,
+        step="",
+        finished_at=now,
+        last_success_at=now,
+        api_calls=report.api_calls,
+        recent_after_ms=state.recent_after_ms,
+    )
+    return report
+
+
+def library_sync_queued(*, user: User) -> None:
+    """Mark a sync as queued so the listener sees it before the worker picks it up."""
+    state = _sync_state(user)
+    if state.state not in (LibrarySync.State.RUNNING, LibrarySync.State.QUEUED):
+        _sync_update(state, state=LibrarySync.State.QUEUED, step="")
+
+
+def library_sync_waiting(*, user: User, retry_in_seconds: int) -> None:
+    _sync_update(
+        _sync_state(user),
+        state=LibrarySync.State.WAITING,
+        step=f"Spotify asked us to wait; retrying in about {max(1, retry_in_seconds // 60)} min",
+    )
+
+
+def _sync_state(user: User) -> LibrarySync:
+    state, _ = LibrarySync.objects.get_or_create(user=user)
+    return state
+
+
+def _sync_update(state: LibrarySync, **fields: object) -> None:
+    for name, value in fields.items():
+        setattr(state, name, value)
+    LibrarySync.objects.filter(pk=state.pk).update(**fields)
+
+
+def _sync_failed(
+    state: LibrarySync, client: SpotifyClient | None, error: str, keep_waiting: bool = False
+) -> None:
+    _sync_update(
+        state,
+        state=LibrarySync.State.WAITING if keep_waiting else LibrarySync.State.FAILED,
+        finished_at=timezone.now(),
+        error=error[:300],
+        api_calls=client.calls if client else 0,
+    )
+
+
+@transaction.atomic
+def _top_tracks_sync(user: User, time_range: TimeRange, tracks: Sequence[TrackInfo]) -> int:
+    pks = tracks_upsert(tracks)
+    TopTrack.objects.filter(user=user, time_range=time_range).delete()
+    TopTrack.objects.bulk_create(
+        [
+            TopTrack(user=user, track_id=pks[track.id], time_range=time_range, rank=rank)
+            for rank, track in enumerate(tracks, start=1)
+        ]
+    )
+    return len(tracks)
+
+
+@transaction.atomic
+def _top_artists_sync(user: User, time_range: TimeRange, artists: Sequence[ArtistInfo]) -> int:
+    pks = artists_upsert(artists)
+    TopArtist.objects.filter(user=user, time_range=time_range).delete()
+    TopArtist.objects.bulk_create(
+        [
+            TopArtist(user=user, artist_id=pks[artist.id], time_range=time_range, rank=rank)
+            for rank, artist in enumerate(artists, start=1)
+        ]
+    )
+    return len(artists)
+
+
+def _plays_add(user: User, items: Sequence) -> int:
+    pks = tracks_upsert(item.track for item in items)
+    before = Play.objects.filter(user=user).count()
+    Play.objects.bulk_create(
+        [Play(user=user, track_id=pks[item.track.id], played_at=item.played_at) for item in items],
+        ignore_conflicts=True,
+    )
+    return Play.objects.filter(user=user).count() - before
+
+
+@transaction.atomic
+def _followed_sync(user: User, artists: Sequence[ArtistInfo]) -> int:
+    pks = artists_upsert(artists)
+    FollowedArtist.objects.filter(user=user).exclude(artist_id__in=pks.values()).delete()
+    FollowedArtist.objects.bulk_create(
+        [FollowedArtist(user=user, artist_id=pk) for pk in pks.values()], ignore_conflicts=True
+    )
+    return len(pks)
+
+
+def _own_playlists_sync(user: User, client: SpotifyClient) -> int:
+    link = SpotifyLink.objects.get(user=user)
+    own = [playlist for playlist in client.my_playlists() if playlist.owner_id == link.spotify_user_id]
+    for summary in own:
+        stored = Playlist.objects.filter(spotify_id=summary.id, owner=user).first()
+        if stored is not None and stored.snapshot_id == summary.snapshot_id and summary.snapshot_id:
+            continue  # unchanged since the last sync: no need to fetch its items
+        _playlist_store(user, summary, client.playlist_items(summary.id))
+    Playlist.objects.filter(owner=user).exclude(spotify_id__in=[p.id for p in own]).delete()
+    return len(own)
+
+
+@transaction.atomic
+def _playlist_store(user: User, summary: PlaylistSummary, tracks: Sequence[TrackInfo]) -> Playlist:
+    playlist, _ = Playlist.objects.update_or_create(
+        spotify_id=summary.id,
+        defaults={
+            "owner": user,
+            "name": summary.name,
+            "description": summary.description or "",
+            "snapshot_id": summary.snapshot_id or "",
+        },
+    )
+    pks = tracks_upsert(tracks)
+    PlaylistItem.objects.filter(playlist=playlist).delete()
+    PlaylistItem.objects.bulk_create(
+        [
+            PlaylistItem(playlist=playlist, track_id=pks[track.id], position=index)
+            for index, track in enumerate(tracks)
+        ]
+    )
+    return playlist
+
+
+# --- playlist edits ----------------------------------------------------------------------------
+
+
+def playlist_create_with_tracks(
+    *, user: User, name: str, track_spotify_ids: Sequence[str], description: str = ""
+) -> Playlist:
+    """Create a playlist on the listener's Spotify with these tracks, and mirror it here."""
+    name = name.strip()[:100]
+    if not name:
+        raise ValueError("A playlist needs a name.")
+    client = spotify_client_for(user=user)
+    summary = client.playlist_create(name, description=description or "Picked with PersonalAIs")
+    snapshot = client.playlist_add_items(summary.id, list(track_spotify_ids)) if track_spotify_ids else ""
+    tracks = Track.objects.filter(spotify_id__in=track_spotify_ids)
+    by_id = {track.spotify_id: track for track in tracks}
+    with transaction.atomic():
+        playlist = Playlist.objects.create(
+            spotify_id=summary.id,
+            name=summary.name,
+            description=summary.description or "",
+            owner=user,
+            snapshot_id=snapshot or summary.snapshot_id or "",
+        )
+        PlaylistItem.objects.bulk_create(
+            [
+                PlaylistItem(playlist=playlist, track=by_id[track_id], position=index)
+                for index, track_id in enumerate(
+                    track_id for track_id in track_spotify_ids if track_id in by_id
+                )
+            ]
+        )
+    return playlist

@@ -1,0 +1,67 @@
+"""Celery interface to the library sync: load by id, call one service, own the retry policy."""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+
+from . import services
+from .errors import SpotifyError, SpotifyRateLimited
+from .models import SpotifyLink
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 5
+
+
+def retry_delay(attempt: int, *, retry_after: int | None = None) -> float:
+    """Seconds before the next try: the server's Retry-After (capped) or exponential backoff, plus jitter.
+
+    Jitter spreads listeners that hit the same rolling-window limit, so they do not all return at once.
+    """
+    if retry_after is not None:
+        base = min(retry_after, settings.SPOTIFY_RETRY_AFTER_CAP_SECONDS)
+    else:
+        base = min(30 * 2**attempt, 1800)
+    return base + random.uniform(0, max(1.0, base * 0.1))
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def sync_library(self, user_id: int) -> dict[str, int] | None:  # type: ignore[no-untyped-def]
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return None
+    try:
+        report = services.library_sync(user=user)
+    except SpotifyRateLimited as exc:
+        countdown = retry_delay(self.request.retries, retry_after=exc.retry_after)
+        services.library_sync_waiting(user=user, retry_in_seconds=int(countdown))
+        raise self.retry(countdown=countdown, exc=exc) from exc
+    except SpotifyError as exc:
+        if exc.permanent:
+            logger.info("library sync of user %s stopped: %s", user_id, exc)
+            return None
+        raise self.retry(countdown=retry_delay(self.request.retries), exc=exc) from exc
+    return vars(report)
+
+
+@shared_task
+def sync_due_libraries() -> int:
+    """Beat: queue a sync for every connected listener whose library is older than the interval."""
+    stale = timezone.now() - timedelta(hours=settings.SPOTIFY_SYNC_INTERVAL_HOURS)
+    user_ids = list(
+        SpotifyLink.objects.filter(status=SpotifyLink.Status.ACTIVE)
+        .filter(Q(user__library_sync__isnull=True) | Q(user__library_sync__last_success_at__lt=stale))
+        .values_list("user_id", flat=True)
+    )
+    for user_id in user_ids:
+        sync_library.delay(user_id)
+    return len(user_ids)

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from . import selectors, services
+from .models import SpotifyLink
+
+
+@login_required
+def library(request: HttpRequest) -> HttpResponse:
+    context = {
+        "spotify": selectors.spotify_status(user=request.user),
+        **selectors.library_overview(user=request.user),
+    }
+    return render(request, "spotify/library.html", context)
+
+
+@login_required
+@require_GET
+def status(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(selectors.spotify_status(user=request.user).as_dict())
+
+
+@login_required
+@require_POST
+def sync_now(request: HttpRequest) -> HttpResponse:
+    from .tasks import sync_library
+
+    if not SpotifyLink.objects.filter(user=request.user, status=SpotifyLink.Status.ACTIVE).exists():
+        messages.error(request, "Connect Spotify first.")
+        return redirect("spotify:library")
+    services.library_sync_queued(user=request.user)
+    user_id = request.user.pk
+    transaction.on_commit(lambda: sync_library.delay(user_id))
+    messages.info(request, "Sync started — this page updates as it runs.")
+    return redirect("spotify:library")
