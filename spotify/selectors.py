@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db.models import Prefetch
+from django.conf import settings
+from django.db.models import Prefetch, Q
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -108,3 +111,16 @@ def library_overview(*, user: User, limit: int = 10) -> dict[str, list]:
         ),
         "playlists": list(Playlist.objects.filter(owner=user).order_by("name")),
     }
+
+
+def libraries_due_for_sync() -> list[int]:
+    """Users with a working Spotify link whose library was never synced or is older than the interval."""
+    stale = timezone.now() - timedelta(hours=settings.SPOTIFY_SYNC_INTERVAL_HOURS)
+    return list(
+        SpotifyLink.objects.filter(status=SpotifyLink.Status.ACTIVE)
+        .filter(
+            Q(user__library_sync__last_success_at__isnull=True)
+            | Q(user__library_sync__last_success_at__lt=stale)
+        )
+        .values_list("user_id", flat=True)
+    )

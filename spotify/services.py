@@ -195,10 +195,11 @@ def _sync_state(user: User) -> LibrarySync:
     return state
 
 
-def _sync_update(state: LibrarySync, **fields: object) -> None:
+def _sync_update(sync: LibrarySync, **fields: object) -> None:
+    """Write progress at once (outside any sync transaction) so the listener sees it live."""
     for name, value in fields.items():
-        setattr(state, name, value)
-    LibrarySync.objects.filter(pk=state.pk).update(**fields)
+        setattr(sync, name, value)
+    LibrarySync.objects.filter(pk=sync.pk).update(**fields)
 
 
 def _sync_failed(

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db.models import Q
-from django.utils import timezone
 
 from accounts.models import User
 
 from . import services
 from .errors import SpotifyError, SpotifyRateLimited
-from .models import SpotifyLink
+from .selectors import libraries_due_for_sync
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +53,7 @@ def sync_library(self, user_id: int) -> dict[str, int] | None:  # type: ignore[n
 @shared_task
 def sync_due_libraries() -> int:
     """Beat: queue a sync for every connected listener whose library is older than the interval."""
-    stale = timezone.now() - timedelta(hours=settings.SPOTIFY_SYNC_INTERVAL_HOURS)
-    user_ids = list(
-        SpotifyLink.objects.filter(status=SpotifyLink.Status.ACTIVE)
-        .filter(Q(user__library_sync__isnull=True) | Q(user__library_sync__last_success_at__lt=stale))
-        .values_list("user_id", flat=True)
-    )
+    user_ids = libraries_due_for_sync()
     for user_id in user_ids:
         sync_library.delay(user_id)
     return len(user_ids)
