@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from accounts.models import User
 from spotify import services as spotify_services
-from spotify.errors import SpotifyAuthExpired, SpotifyError, SpotifyPermissionDenied, SpotifyRateLimited
+from spotify.errors import (
+    SpotifyAuthExpired,
+    SpotifyError,
+    SpotifyNotFound,
+    SpotifyPermissionDenied,
+    SpotifyRateLimited,
+)
+from spotify.services import PlaylistItemsNotAdded
 from spotify.tokens import SpotifyNotConnected
 
 from .models import Message
@@ -27,6 +34,8 @@ def spotify_error_message(exc: SpotifyError) -> str:
         return "Spotify refused that for your account (the app may not have you on its allow-list)."
     if isinstance(exc, SpotifyRateLimited):
         return f"Spotify asked us to slow down; try again in about {max(1, exc.retry_after // 60)} min."
+    if isinstance(exc, SpotifyNotFound):
+        return "Spotify doesn't know one of those tracks."
     return "Spotify didn't answer properly just now; nothing was saved — please try again."
 
 
@@ -46,6 +55,11 @@ def playlist_save_from_message(*, user: User, message_id: int, name: str) -> dic
         )
     except ValueError as exc:
         raise ActionError(str(exc)) from exc
+    except PlaylistItemsNotAdded as exc:
+        raise ActionError(
+            f"I created “{exc.playlist.name}” on your Spotify, but adding the tracks failed "
+            f"({spotify_error_message(exc.cause).rstrip('.')}). Try saving again."
+        ) from exc
     except SpotifyError as exc:
         raise ActionError(spotify_error_message(exc)) from exc
     return {

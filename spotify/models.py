@@ -87,8 +87,9 @@ class Playlist(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="playlists"
     )
     genre = models.CharField(max_length=60, blank=True)
+    # db_default: the catalog import writes with COPY/INSERT and never names this column.
     snapshot_id = models.CharField(
-        max_length=120, blank=True, help_text="Spotify's version; unchanged → skip items"
+        max_length=120, blank=True, db_default="", help_text="Spotify's version; unchanged → skip items"
     )
     tracks = models.ManyToManyField(Track, through="PlaylistItem", related_name="playlists")
 

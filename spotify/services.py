@@ -297,32 +297,48 @@ def _playlist_store(user: User, summary: PlaylistSummary, tracks: Sequence[Track
 # --- playlist edits ----------------------------------------------------------------------------
 
 
+class PlaylistItemsNotAdded(SpotifyError):
+    """The playlist exists on Spotify but its tracks could not be added; ``playlist`` is our mirror."""
+
+    def __init__(self, playlist: Playlist, cause: SpotifyError) -> None:
+        super().__init__(
+            f"created “{playlist.name}” but could not add its tracks: {cause}", permanent=cause.permanent
+        )
+        self.playlist = playlist
+        self.cause = cause
+
+
 def playlist_create_with_tracks(
     *, user: User, name: str, track_spotify_ids: Sequence[str], description: str = ""
 ) -> Playlist:
-    """Create a playlist on the listener's Spotify with these tracks, and mirror it here."""
+    """Create a playlist on the listener's Spotify with these tracks, and mirror it here.
+
+    Spotify has no atomic "create with tracks": if adding fails after the create, the empty
+    playlist is kept (mirrored too) and PlaylistItemsNotAdded says so, rather than pretending
+    nothing happened.
+    """
     name = name.strip()[:100]
     if not name:
         raise ValueError("A playlist needs a name.")
     client = spotify_client_for(user=user)
     summary = client.playlist_create(name, description=description or "Picked with PersonalAIs")
-    snapshot = client.playlist_add_items(summary.id, list(track_spotify_ids)) if track_spotify_ids else ""
-    tracks = Track.objects.filter(spotify_id__in=track_spotify_ids)
-    by_id = {track.spotify_id: track for track in tracks}
-    with transaction.atomic():
-        playlist = Playlist.objects.create(
-            spotify_id=summary.id,
-            name=summary.name,
-            description=summary.description or "",
-            owner=user,
-            snapshot_id=snapshot or summary.snapshot_id or "",
-        )
-        PlaylistItem.objects.bulk_create(
-            [
-                PlaylistItem(playlist=playlist, track=by_id[track_id], position=index)
-                for index, track_id in enumerate(
-                    track_id for track_id in track_spotify_ids if track_id in by_id
-                )
-            ]
-        )
+    playlist = Playlist.objects.create(
+        spotify_id=summary.id,
+        name=summary.name,
+        description=summary.description or "",
+        owner=user,
+        snapshot_id=summary.snapshot_id or "",
+    )
+    try:
+        snapshot = client.playlist_add_items(summary.id, list(track_spotify_ids))
+    except SpotifyError as exc:
+        raise PlaylistItemsNotAdded(playlist, exc) from exc
+    by_id = dict(Track.objects.filter(spotify_id__in=track_spotify_ids).values_list("spotify_id", "pk"))
+    PlaylistItem.objects.bulk_create(
+        [
+            PlaylistItem(playlist=playlist, track_id=by_id[track_id], position=index)
+            for index, track_id in enumerate(track_id for track_id in track_spotify_ids if track_id in by_id)
+        ]
+    )
+    Playlist.objects.filter(pk=playlist.pk).update(snapshot_id=snapshot or playlist.snapshot_id)
     return playlist

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +16,12 @@ from django.conf import settings
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real ``celery worker`` subprocess on the test broker and the test database.
+@contextlib.contextmanager
+def celery_worker(**extra_env: str) -> Iterator[subprocess.Popen]:
+    """Run ``celery worker`` as a subprocess on the test broker and the *test* database.
 
-    Tests that use it must commit their data (``django_db(transaction=True)``) so the
-    worker, another process, can see it.
+    Call it after the test database exists. Tests must commit what the worker should see
+    (``django_db(transaction=True)`` or a TransactionTestCase): the worker is another process.
     """
     from personalais.celery import app
 
@@ -30,31 +32,17 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         TEST_DATABASE_NAME=settings.DATABASES["default"]["NAME"],
         DATABASE_URL=settings.DATABASE_URL,
         REDIS_URL=settings.REDIS_URL,
+        **extra_env,
     )
     app.control.purge()
     log_path = BASE_DIR / "test-artifacts" / "celery-worker.log"
     log_path.parent.mkdir(exist_ok=True)
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "personalais",
-                "worker",
-                "-l",
-                "info",
-                "--pool",
-                "solo",
-                "-n",
-                f"test-worker-{os.getpid()}@%h",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+            [sys.executable, "-m", "celery", "-A", "personalais", "worker", "-l", "info", "--pool", "solo",
+             "-n", f"test-worker-{os.getpid()}-{time.monotonic_ns()}@%h"],
+            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
         try:
             deadline = time.monotonic() + 60
             while not app.control.ping(timeout=0.5):
@@ -67,3 +55,9 @@ def celery_worker_process(django_db_setup, django_db_blocker):
                 process.wait(15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    with celery_worker() as process:
+        yield process
