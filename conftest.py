@@ -6,6 +6,9 @@ import pytest
 
 from tests.factories import make_small_catalog
 
+# The Spotify emulator fixtures, shared by every app's tests.
+pytest_plugins = ["tests.emulator"]
+
 
 @pytest.fixture
 def alice(db):

@@ -159,3 +159,50 @@ async def test_history_holds_only_my_own_conversation(alice, charlie, small_cata
     assert history["messages"][0]["text"] == "my secret sad day"
     assert history["messages"][0]["mood"]["label"] == "sadness"
     await alice_again.disconnect()
+
+
+async def test_a_listener_whose_spotify_needs_reconsent_is_told_in_the_chat(alice):
+    from spotify.models import SpotifyLink
+    from spotify.tokens import TokenGrant, link_save
+
+    @database_sync_to_async
+    def dead_link() -> None:
+        link_save(user=alice, spotify_user_id="alice-sp", grant=TokenGrant("a", "r", 3600))
+        SpotifyLink.objects.filter(user=alice).update(status=SpotifyLink.Status.NEEDS_RECONSENT)
+
+    await dead_link()
+    communicator, _, _ = await connect(alice)
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "history"
+    notice = await communicator.receive_json_from(timeout=5)
+    assert notice["type"] == "notice" and "reconnect" in notice["text"] and notice["url"] == "/library/"
+    await communicator.disconnect()
+
+
+async def test_saving_a_playlist_without_spotify_says_how_to_connect(alice, small_catalog):
+    communicator, _, _ = await connect(alice)
+    await communicator.receive_json_from(timeout=5)
+    await communicator.send_json_to({"type": "message", "text": "I feel down today"})
+    events = await receive_until_done(communicator)
+    message_id = next(event for event in events if event["type"] == "tracks")["message_id"]
+
+    frame = {"type": "save_playlist", "message_id": message_id, "name": "Rainy Sunday"}
+    await communicator.send_json_to(frame)
+    error = await communicator.receive_json_from(timeout=5)
+    assert error["type"] == "error" and "Connect Spotify" in error["message"]
+    await communicator.disconnect()
+
+
+async def test_a_listener_cannot_save_someone_elses_recommendations(alice, charlie, small_catalog):
+    alice_socket, _, _ = await connect(alice)
+    await alice_socket.receive_json_from(timeout=5)
+    await alice_socket.send_json_to({"type": "message", "text": "I feel down today"})
+    events = await receive_until_done(alice_socket)
+    message_id = next(event for event in events if event["type"] == "tracks")["message_id"]
+    await alice_socket.disconnect()
+
+    charlie_socket, _, _ = await connect(charlie)
+    await charlie_socket.receive_json_from(timeout=5)
+    await charlie_socket.send_json_to({"type": "save_playlist", "message_id": message_id, "name": "Stolen"})
+    error = await charlie_socket.receive_json_from(timeout=5)
+    assert error["type"] == "error" and "can't find those tracks" in error["message"]
+    await charlie_socket.disconnect()

@@ -18,7 +18,6 @@ from spotify.errors import (
     SpotifyPermissionDenied,
     SpotifyRateLimited,
 )
-from spotify.tests.conftest import LISTENERS, MALIK, NORA, Emulator
 from spotify.types import (
     playlist_entry_track,
     playlist_from_json,
@@ -27,6 +26,7 @@ from spotify.types import (
     unix_ms,
     user_from_json,
 )
+from tests.emulator import LISTENERS, MALIK, NORA, Emulator
 
 ZOE = LISTENERS[2]  # the listener whose playlists the write tests change
 MISSING_TRACK = "0000000000000000000000"

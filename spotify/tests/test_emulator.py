@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from spotify.tests.conftest import LISTENERS, MALIK, NORA, Emulator
+from tests.emulator import LISTENERS, MALIK, NORA, Emulator
 
 
 def collect(emulator: Emulator, url: str, unwrap: Callable[[dict], dict] = lambda page: page) -> list[dict]:

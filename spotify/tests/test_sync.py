@@ -22,7 +22,7 @@ from spotify.models import (
 )
 from spotify.selectors import libraries_due_for_sync, spotify_status
 from spotify.tasks import retry_delay, sync_library
-from spotify.tests.conftest import MALIK, consented_link
+from tests.emulator import MALIK, consented_link
 
 pytestmark = pytest.mark.django_db
 

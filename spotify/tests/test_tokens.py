@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from spotify.errors import SpotifyAuthExpired
 from spotify.models import SpotifyLink
-from spotify.tests.conftest import MALIK, consented_link
 from spotify.tokens import SpotifyNotConnected, TokenGrant, access_token_for, link_save
+from tests.emulator import MALIK, consented_link
 
 
 def token_works(emulator, token: str) -> bool:

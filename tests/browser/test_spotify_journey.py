@@ -12,9 +12,9 @@ from django.test import override_settings
 from playwright.sync_api import expect, sync_playwright
 
 from spotify.models import LibrarySync
-from spotify.tests.conftest import MALIK, emulator_starter
 from tests.browser.test_journey import ARTIFACTS, CHROMIUM_ARGS
 from tests.conftest import celery_worker
+from tests.emulator import MALIK, emulator_starter
 
 CLIENT_ID = "personalais-browser-tests"
 

@@ -1,4 +1,4 @@
-"""The Spotify emulator as tests meet it: its own process, spoken to over real HTTP.
+"""The Spotify emulator as tests meet it (a pytest plugin): its own process, over real HTTP.
 
 ``emulator`` is one process per test module, put back as it started (no faults, every
 listener allowed, the start-up rate limit) after each test; ``start_emulator`` starts
@@ -26,7 +26,7 @@ from spotify.demo_files import listeners_file_read
 from spotify.models import SpotifyLink
 from spotify.tokens import TokenGrant, link_save
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 LISTENERS = listeners_file_read(REPO / "demo" / "listeners.json")["listeners"]
 NORA, MALIK = LISTENERS[0], LISTENERS[1]
 CLIENT_ID = "personalais-tests"
