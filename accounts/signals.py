@@ -10,11 +10,11 @@ import logging
 
 from allauth.account.signals import user_signed_up
 from allauth.socialaccount.models import SocialLogin
-from allauth.socialaccount.signals import social_account_added, social_account_updated
+from allauth.socialaccount.signals import social_account_added, social_account_removed, social_account_updated
 from django.db import transaction
 from django.dispatch import receiver
 
-from spotify.tokens import TokenGrant, expires_at_from, link_save
+from spotify.tokens import TokenGrant, expires_at_from, link_remove, link_save
 
 logger = logging.getLogger(__name__)
 
@@ -55,3 +55,9 @@ def on_spotify_login(sender: object, request: object, sociallogin: SocialLogin, 
 @receiver(user_signed_up)
 def on_signup(sender: object, request: object, user: object, **kwargs: object) -> None:
     _save_spotify_link(kwargs.get("sociallogin"))  # type: ignore[arg-type]
+
+
+@receiver(social_account_removed)
+def on_spotify_disconnected(sender: object, request: object, socialaccount: object, **kwargs: object) -> None:
+    if getattr(socialaccount, "provider", None) == "spotify":
+        link_remove(user=socialaccount.user)  # type: ignore[attr-defined]

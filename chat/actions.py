@@ -36,7 +36,7 @@ def spotify_error_message(exc: SpotifyError) -> str:
         return f"Spotify asked us to slow down; try again in about {max(1, exc.retry_after // 60)} min."
     if isinstance(exc, SpotifyNotFound):
         return "Spotify doesn't know one of those tracks."
-    return "Spotify didn't answer properly just now; nothing was saved — please try again."
+    return "Spotify didn't answer properly just now; please check Spotify before trying again."
 
 
 def playlist_save_from_message(*, user: User, message_id: int, name: str) -> dict:
@@ -57,8 +57,8 @@ def playlist_save_from_message(*, user: User, message_id: int, name: str) -> dic
         raise ActionError(str(exc)) from exc
     except PlaylistItemsNotAdded as exc:
         raise ActionError(
-            f"I created “{exc.playlist.name}” on your Spotify, but adding the tracks failed "
-            f"({spotify_error_message(exc.cause).rstrip('.')}). Try saving again."
+            f"I created “{exc.playlist.name}” on your Spotify, but adding the tracks failed: "
+            f"{spotify_error_message(exc.cause)} The playlist is there, empty."
         ) from exc
     except SpotifyError as exc:
         raise ActionError(spotify_error_message(exc)) from exc

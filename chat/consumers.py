@@ -72,6 +72,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except ActionError as exc:
             await self._error("action_failed", exc.message)
             return
+        except Exception:
+            logger.exception("saving a playlist crashed for user %s", self.user.pk)
+            await self._error("internal", "Something went wrong on our side while saving the playlist.")
+            return
         await self.send_json(event)
         await self.send_json({"type": "done"})
 

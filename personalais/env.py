@@ -66,3 +66,11 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_url(name: str, default: str) -> str:
+    """A base URL, always ending in "/" so that ``urljoin(base, "me")`` keeps its path."""
+    value = (env_str(name, default) or default).strip()
+    if not value.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"{name}={value!r} is not an http(s) URL.")
+    return value if value.endswith("/") else value + "/"

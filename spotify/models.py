@@ -208,7 +208,7 @@ class LibrarySync(models.Model):
         NEVER = "never", "Not synced yet"
         QUEUED = "queued", "Waiting to start"
         RUNNING = "running", "Syncing"
-        WAITING = "waiting", "Paused by Spotify's rate limit"
+        WAITING = "waiting", "Waiting to retry"
         DONE = "done", "Up to date"
         FAILED = "failed", "Failed"
 

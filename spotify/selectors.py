@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.models import User
@@ -32,6 +32,7 @@ class SpotifyStatus:
     status: str  # "", or SpotifyLink.Status value
     message: str
     sync_state: str
+    sync_label: str
     sync_step: str
     last_success_at: object
     api_calls: int
@@ -49,6 +50,7 @@ class SpotifyStatus:
             "needs_action": self.needs_action,
             "sync": {
                 "state": self.sync_state,
+                "label": self.sync_label,
                 "step": self.sync_step,
                 "last_success_at": self.last_success_at.isoformat() if self.last_success_at else None,
                 "api_calls": self.api_calls,
@@ -80,6 +82,7 @@ def spotify_status(*, user: User) -> SpotifyStatus:
         status=status,
         message=_MESSAGES.get(status, ""),
         sync_state=sync.state if sync else LibrarySync.State.NEVER,
+        sync_label=sync.get_state_display() if sync else LibrarySync.State.NEVER.label,
         sync_step=sync.step if sync else "",
         last_success_at=sync.last_success_at if sync else None,
         api_calls=sync.api_calls if sync else 0,
@@ -114,13 +117,24 @@ def library_overview(*, user: User, limit: int = 10) -> dict[str, list]:
 
 
 def libraries_due_for_sync() -> list[int]:
-    """Users with a working Spotify link whose library was never synced or is older than the interval."""
-    stale = timezone.now() - timedelta(hours=settings.SPOTIFY_SYNC_INTERVAL_HOURS)
-    return list(
+    """Users with a working Spotify link whose library is due: never synced, or older than the
+    interval; not while a sync is queued, running or waiting out a retry; a failed one only
+    after the interval (so an app-wide refusal is not retried for everyone on every beat)."""
+    user_ids = list(
         SpotifyLink.objects.filter(status=SpotifyLink.Status.ACTIVE)
-        .filter(
-            Q(user__library_sync__last_success_at__isnull=True)
-            | Q(user__library_sync__last_success_at__lt=stale)
-        )
+        .order_by("user_id")
         .values_list("user_id", flat=True)
     )
+    syncs = {sync.user_id: sync for sync in LibrarySync.objects.filter(user_id__in=user_ids)}
+    stale = timezone.now() - timedelta(hours=settings.SPOTIFY_SYNC_INTERVAL_HOURS)
+    return [user_id for user_id in user_ids if _sync_due(syncs.get(user_id), stale)]
+
+
+def _sync_due(sync: LibrarySync | None, stale: object) -> bool:
+    if sync is None:
+        return True
+    if sync.state in (LibrarySync.State.QUEUED, LibrarySync.State.RUNNING, LibrarySync.State.WAITING):
+        return False
+    if sync.state == LibrarySync.State.FAILED and sync.finished_at and sync.finished_at >= stale:
+        return False
+    return sync.last_success_at is None or sync.last_success_at < stale

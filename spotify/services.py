@@ -10,16 +10,19 @@ playlist pages, and items only of playlists whose snapshot changed.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
 
 from .client import SpotifyClient
-from .errors import SpotifyAuthExpired, SpotifyError, SpotifyPermissionDenied
+from .errors import SpotifyAuthExpired, SpotifyError, SpotifyPermissionDenied, SpotifyRateLimited
 from .models import (
     Album,
     Artist,
@@ -35,12 +38,13 @@ from .models import (
     Track,
     TrackArtist,
 )
-from .tokens import access_token_for, link_mark
+from .tokens import access_token_for, link_mark, token_distrust
 from .types import ArtistInfo, PlaylistSummary, TrackInfo
 
 logger = logging.getLogger(__name__)
 
 TIME_RANGES = (TimeRange.SHORT, TimeRange.MEDIUM, TimeRange.LONG)
+SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{22}")
 
 
 @dataclass
@@ -116,16 +120,28 @@ def tracks_upsert(tracks: Iterable[TrackInfo]) -> dict[str, int]:
 # --- the library sync ----------------------------------------------------------------------
 
 
+SYNC_STALE_AFTER = timedelta(minutes=15)  # a "running" sync older than this died with its worker
+
+
+@dataclass
+class SyncSkipped:
+    """Another sync of the same library is running; this one did nothing."""
+
+    reason: str = "already running"
+
+
 def library_sync(
     *, user: User, client: SpotifyClient | None = None, on_step: Callable[[str], None] | None = None
-) -> SyncReport:
+) -> SyncReport | SyncSkipped:
     """Pull the listener's top items, new plays, followed artists and own playlists.
 
-    Spotify errors propagate (the task decides on retries); a dead authorization or a
-    development-mode refusal is recorded on the link so the listener is told.
+    At most one sync per listener runs at a time (claimed with a conditional UPDATE, no long
+    lock). Spotify errors propagate for the task to decide on retries; whatever ends the sync,
+    its state says so, so the listener never watches a sync that is no longer running.
     """
     state = _sync_state(user)
-    _sync_update(state, state=LibrarySync.State.RUNNING, step="starting", started_at=timezone.now(), error="")
+    if not _sync_claim(state):
+        return SyncSkipped()
     report = SyncReport()
 
     def step(name: str) -> None:
@@ -151,6 +167,12 @@ def library_sync(
         step("playlists")
         report.playlists = _own_playlists_sync(user, client)
     except SpotifyAuthExpired as exc:
+        if client is not None:
+            # Spotify refused a token we believed valid: refresh before the retry, which the
+            # task schedules; a dead refresh token then surfaces as "needs re-consent".
+            token_distrust(user=user)
+            _sync_failed(state, client, "Spotify asked us to sign in again; retrying shortly.", waiting=True)
+            raise SpotifyError(str(exc), status=401, permanent=False) from exc
         _sync_failed(state, client, str(exc))
         raise
     except SpotifyPermissionDenied as exc:
@@ -158,8 +180,15 @@ def library_sync(
             link_mark(user=user, status=SpotifyLink.Status.NOT_ALLOWLISTED, detail=str(exc))
         _sync_failed(state, client, str(exc))
         raise
+    except SpotifyRateLimited as exc:
+        _sync_failed(state, client, "", waiting=True)
+        raise exc
     except SpotifyError as exc:
-        _sync_failed(state, client, str(exc), keep_waiting=not exc.permanent)
+        message = "Spotify had a hiccup; retrying shortly." if not exc.permanent else str(exc)
+        _sync_failed(state, client, message, waiting=not exc.permanent)
+        raise
+    except Exception:
+        _sync_failed(state, client, "The sync stopped unexpectedly; try “Sync now” again.")
         raise
     report.api_calls = client.calls
     now = timezone.now()
@@ -171,22 +200,48 @@ def library_sync(
         last_success_at=now,
         api_calls=report.api_calls,
         recent_after_ms=state.recent_after_ms,
+        error="",
     )
     return report
 
 
-def library_sync_queued(*, user: User) -> None:
-    """Mark a sync as queued so the listener sees it before the worker picks it up."""
+def _sync_claim(state: LibrarySync) -> bool:
+    now = timezone.now()
+    claimed = (
+        LibrarySync.objects.filter(pk=state.pk)
+        .filter(~Q(state=LibrarySync.State.RUNNING) | Q(started_at__lt=now - SYNC_STALE_AFTER))
+        .update(state=LibrarySync.State.RUNNING, step="starting", started_at=now, error="")
+    )
+    if claimed:
+        state.state, state.step, state.started_at, state.error = (
+            LibrarySync.State.RUNNING,
+            "starting",
+            now,
+            "",
+        )
+    return bool(claimed)
+
+
+def library_sync_given_up(*, user: User, error: str) -> None:
+    """The task stopped retrying: say so instead of "retrying" forever."""
+    _sync_update(_sync_state(user), state=LibrarySync.State.FAILED, step="", error=error[:300])
+
+
+def library_sync_queued(*, user: User) -> bool:
+    """Mark a sync as queued so the listener sees it at once; False when one is already on its way."""
     state = _sync_state(user)
-    if state.state not in (LibrarySync.State.RUNNING, LibrarySync.State.QUEUED):
-        _sync_update(state, state=LibrarySync.State.QUEUED, step="")
+    if state.state in (LibrarySync.State.RUNNING, LibrarySync.State.QUEUED, LibrarySync.State.WAITING):
+        return False
+    _sync_update(state, state=LibrarySync.State.QUEUED, step="", error="")
+    return True
 
 
 def library_sync_waiting(*, user: User, retry_in_seconds: int) -> None:
     _sync_update(
         _sync_state(user),
         state=LibrarySync.State.WAITING,
-        step=f"Spotify asked us to wait; retrying in about {max(1, retry_in_seconds // 60)} min",
+        step="",
+        error=f"Spotify asked us to slow down; retrying in about {max(1, retry_in_seconds // 60)} min.",
     )
 
 
@@ -202,12 +257,12 @@ def _sync_update(sync: LibrarySync, **fields: object) -> None:
     LibrarySync.objects.filter(pk=sync.pk).update(**fields)
 
 
-def _sync_failed(
-    state: LibrarySync, client: SpotifyClient | None, error: str, keep_waiting: bool = False
-) -> None:
+def _sync_failed(state: LibrarySync, client: SpotifyClient | None, error: str, waiting: bool = False) -> None:
+    """``waiting``: the task will retry (the listener sees "waiting to retry", not "failed")."""
     _sync_update(
         state,
-        state=LibrarySync.State.WAITING if keep_waiting else LibrarySync.State.FAILED,
+        state=LibrarySync.State.WAITING if waiting else LibrarySync.State.FAILED,
+        step="",
         finished_at=timezone.now(),
         error=error[:300],
         api_calls=client.calls if client else 0,
@@ -264,6 +319,9 @@ def _own_playlists_sync(user: User, client: SpotifyClient) -> int:
     link = SpotifyLink.objects.get(user=user)
     own = [playlist for playlist in client.my_playlists() if playlist.owner_id == link.spotify_user_id]
     for summary in own:
+        if Playlist.objects.filter(spotify_id=summary.id).exclude(owner=user).exists():
+            logger.warning("playlist %s is held by another owner; not taking it over", summary.id)
+            continue
         stored = Playlist.objects.filter(spotify_id=summary.id, owner=user).first()
         if stored is not None and stored.snapshot_id == summary.snapshot_id and summary.snapshot_id:
             continue  # unchanged since the last sync: no need to fetch its items
@@ -276,8 +334,8 @@ def _own_playlists_sync(user: User, client: SpotifyClient) -> int:
 def _playlist_store(user: User, summary: PlaylistSummary, tracks: Sequence[TrackInfo]) -> Playlist:
     playlist, _ = Playlist.objects.update_or_create(
         spotify_id=summary.id,
+        owner=user,
         defaults={
-            "owner": user,
             "name": summary.name,
             "description": summary.description or "",
             "snapshot_id": summary.snapshot_id or "",
@@ -320,6 +378,8 @@ def playlist_create_with_tracks(
     name = name.strip()[:100]
     if not name:
         raise ValueError("A playlist needs a name.")
+    if not track_spotify_ids or not all(SPOTIFY_ID.fullmatch(track_id) for track_id in track_spotify_ids):
+        raise ValueError("Those tracks can't be saved to Spotify (no valid Spotify track ids).")
     client = spotify_client_for(user=user)
     summary = client.playlist_create(name, description=description or "Picked with PersonalAIs")
     playlist = Playlist.objects.create(

@@ -38,15 +38,21 @@ def sync_library(self, user_id: int) -> dict[str, int] | None:  # type: ignore[n
         return None
     try:
         report = services.library_sync(user=user)
-    except SpotifyRateLimited as exc:
-        countdown = retry_delay(self.request.retries, retry_after=exc.retry_after)
-        services.library_sync_waiting(user=user, retry_in_seconds=int(countdown))
-        raise self.retry(countdown=countdown, exc=exc) from exc
     except SpotifyError as exc:
         if exc.permanent:
             logger.info("library sync of user %s stopped: %s", user_id, exc)
             return None
-        raise self.retry(countdown=retry_delay(self.request.retries), exc=exc) from exc
+        if self.request.retries >= self.max_retries:
+            services.library_sync_given_up(
+                user=user, error=f"Gave up after {self.max_retries} retries: {exc}"
+            )
+            return None
+        if isinstance(exc, SpotifyRateLimited):
+            countdown = retry_delay(self.request.retries, retry_after=exc.retry_after)
+            services.library_sync_waiting(user=user, retry_in_seconds=int(countdown))
+        else:
+            countdown = retry_delay(self.request.retries)
+        raise self.retry(countdown=countdown, exc=exc) from exc
     return vars(report)
 
 

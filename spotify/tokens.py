@@ -44,20 +44,34 @@ class TokenGrant:
 
 
 def link_save(*, user: User, spotify_user_id: str, grant: TokenGrant) -> SpotifyLink:
-    """Store (or replace) the listener's tokens after a login or connect; marks the link active."""
-    link, _ = SpotifyLink.objects.update_or_create(
-        user=user,
-        defaults={
-            "spotify_user_id": spotify_user_id,
-            "access_token": grant.access_token,
-            "refresh_token": grant.refresh_token or "",
-            "expires_at": timezone.now() + timedelta(seconds=grant.expires_in),
-            "scope": grant.scope,
-            "status": SpotifyLink.Status.ACTIVE,
-            "status_detail": "",
-        },
-    )
+    """Store (or replace) the listener's tokens after a login or connect; marks the link active.
+
+    One Spotify account belongs to one listener here: a link to the same Spotify account held
+    by another local user is removed, so their syncs stop reading someone else's library.
+    """
+    SpotifyLink.objects.filter(spotify_user_id=spotify_user_id).exclude(user=user).delete()
+    defaults: dict[str, object] = {
+        "spotify_user_id": spotify_user_id,
+        "access_token": grant.access_token,
+        "expires_at": timezone.now() + timedelta(seconds=grant.expires_in),
+        "scope": grant.scope,
+        "status": SpotifyLink.Status.ACTIVE,
+        "status_detail": "",
+    }
+    if grant.refresh_token:  # never replace a stored refresh token with nothing
+        defaults["refresh_token"] = grant.refresh_token
+    link, _ = SpotifyLink.objects.update_or_create(user=user, defaults=defaults)
     return link
+
+
+def link_remove(*, user: User) -> None:
+    """The listener disconnected Spotify: forget the tokens (syncs and playlist writes stop)."""
+    SpotifyLink.objects.filter(user=user).delete()
+
+
+def token_distrust(*, user: User) -> None:
+    """Spotify rejected a token we thought valid (401): make the next use refresh it first."""
+    SpotifyLink.objects.filter(user=user).update(expires_at=timezone.now())
 
 
 def link_mark(*, user: User, status: str, detail: str) -> None:

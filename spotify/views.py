@@ -34,7 +34,9 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     if not SpotifyLink.objects.filter(user=request.user, status=SpotifyLink.Status.ACTIVE).exists():
         messages.error(request, "Connect Spotify first.")
         return redirect("spotify:library")
-    services.library_sync_queued(user=request.user)
+    if not services.library_sync_queued(user=request.user):
+        messages.info(request, "A sync is already on its way.")
+        return redirect("spotify:library")
     user_id = request.user.pk
     transaction.on_commit(lambda: sync_library.delay(user_id))
     messages.info(request, "Sync started — this page updates as it runs.")

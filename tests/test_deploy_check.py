@@ -21,6 +21,7 @@ def _run_check(**overrides: str) -> subprocess.CompletedProcess:
         DATABASE_URL=settings.DATABASE_URL,
         REDIS_URL=settings.REDIS_URL,
         ALLOWED_HOSTS="music.example.com",
+        SPOTIFY_CLIENT_ID="a-spotify-client-id",
     )
     env.update(overrides)
     return subprocess.run(

@@ -47,11 +47,17 @@ class SpotifyOAuth2Adapter(BaseAdapter):
 
     def complete_login(self, request: HttpRequest, app, token, **kwargs):  # type: ignore[no-untyped-def]
         with get_adapter().get_requests_session() as session:
-            response = session.get(self.profile_url, params={"access_token": token.token}, timeout=10)
+            # The token goes in the header (allauth's default puts it in the URL, where logs keep it).
+            headers = {"Authorization": f"Bearer {token.token}"}
+            response = session.get(self.profile_url, headers=headers, timeout=10)
         if response.status_code == 403:
             raise SpotifyLoginRefused(response.text[:300])
         response.raise_for_status()  # allauth turns a RequestException into its error page
-        return self.get_provider().sociallogin_from_response(request, response.json())
+        try:
+            profile = response.json()
+        except ValueError as exc:
+            raise ProviderException("Spotify sent an unreadable profile.") from exc
+        return self.get_provider().sociallogin_from_response(request, profile)
 
 
 oauth2_login = OAuth2LoginView.adapter_view(SpotifyOAuth2Adapter)

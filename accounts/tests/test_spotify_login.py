@@ -73,3 +73,16 @@ def test_a_listener_outside_the_development_allow_list_gets_a_clear_explanation(
     assert "Log in with email instead" in body
     assert not User.objects.filter(email=MALIK["email"]).exists()
     assert not SpotifyLink.objects.exists()
+
+
+@pytest.mark.django_db
+def test_disconnecting_spotify_forgets_the_tokens(web, spotify_at, alice):
+    web.force_login(alice)
+    spotify_dance(web, spotify_at, MALIK, process="connect")
+    account = alice.socialaccount_set.get(provider="spotify")
+
+    response = web.post("/accounts/3rdparty/", {"account": account.pk})
+
+    assert response.status_code == 302
+    assert not alice.socialaccount_set.exists()
+    assert not SpotifyLink.objects.filter(user=alice).exists()

@@ -10,7 +10,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from personalais import embedded
-from personalais.env import env_bool, env_int, env_list, env_str
+from personalais.env import env_bool, env_int, env_list, env_str, env_url
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", category=UserWarning)
 
@@ -161,18 +161,28 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # --- PersonalAIs -------------------------------------------------------------------------------
-SPOTIFY_API_BASE_URL = env_str("SPOTIFY_API_BASE_URL", "http://127.0.0.1:8765/v1/")
-SPOTIFY_ACCOUNTS_BASE_URL = env_str("SPOTIFY_ACCOUNTS_BASE_URL", "http://127.0.0.1:8765/")
+# Dev and tests default to the local emulator; prod.py defaults to Spotify and requires a client id.
+SPOTIFY_API_BASE_URL = env_url("SPOTIFY_API_BASE_URL", "http://127.0.0.1:8765/v1/")
+SPOTIFY_ACCOUNTS_BASE_URL = env_url("SPOTIFY_ACCOUNTS_BASE_URL", "http://127.0.0.1:8765/")
 SPOTIFY_CLIENT_ID = env_str("SPOTIFY_CLIENT_ID", "personalais-demo")
 SPOTIFY_CLIENT_SECRET = env_str("SPOTIFY_CLIENT_SECRET", "")
-SOCIALACCOUNT_PROVIDERS = {
-    "spotify": {
-        "OAUTH_PKCE_ENABLED": True,
-        "APPS": [{"client_id": SPOTIFY_CLIENT_ID, "secret": SPOTIFY_CLIENT_SECRET, "key": ""}],
+
+
+def spotify_login_settings(client_id: str | None, secret: str | None) -> dict:
+    return {
+        "spotify": {
+            "OAUTH_PKCE_ENABLED": True,
+            "APPS": [{"client_id": client_id, "secret": secret or "", "key": ""}],
+        }
     }
-}
+
+
+SOCIALACCOUNT_PROVIDERS = spotify_login_settings(SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET)
 SPOTIFY_SYNC_INTERVAL_HOURS = env_int("SPOTIFY_SYNC_INTERVAL_HOURS", 6, minimum=1)
 SPOTIFY_RETRY_AFTER_CAP_SECONDS = env_int("SPOTIFY_RETRY_AFTER_CAP_SECONDS", 3600, minimum=1)
+# Redis redelivers an unacknowledged message after visibility_timeout; a task waiting out a
+# capped Retry-After (plus jitter) must not be handed to a second worker meanwhile.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * SPOTIFY_RETRY_AFTER_CAP_SECONDS + 600}
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "")
 OPENAI_API_KEY = env_str("OPENAI_API_KEY", "")
 OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from personalais.env import env_bool, env_int, env_list, env_str
+from personalais.env import env_bool, env_int, env_list, env_str, env_url
 
 
 def test_env_bool_refuses_nonsense(monkeypatch):
@@ -46,3 +46,11 @@ def test_a_secret_can_come_from_a_file(monkeypatch, tmp_path):
 def test_env_list_splits_and_trims(monkeypatch):
     monkeypatch.setenv("HOSTS", " a.example , b.example,, ")
     assert env_list("HOSTS", []) == ["a.example", "b.example"]
+
+
+def test_env_url_adds_the_trailing_slash_urljoin_needs_and_refuses_non_urls(monkeypatch):
+    monkeypatch.setenv("API_URL", "https://api.spotify.com/v1")
+    assert env_url("API_URL", "http://x/") == "https://api.spotify.com/v1/"
+    monkeypatch.setenv("API_URL", "api.spotify.com")
+    with pytest.raises(ImproperlyConfigured, match="not an http"):
+        env_url("API_URL", "http://x/")

@@ -6,10 +6,11 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from spotify import services
-from spotify.errors import SpotifyPermissionDenied, SpotifyRateLimited
+from spotify.errors import SpotifyError, SpotifyPermissionDenied, SpotifyRateLimited
 from spotify.models import (
     FollowedArtist,
     LibrarySync,
@@ -22,7 +23,7 @@ from spotify.models import (
 )
 from spotify.selectors import libraries_due_for_sync, spotify_status
 from spotify.tasks import retry_delay, sync_library
-from tests.emulator import MALIK, consented_link
+from tests.emulator import MALIK, NORA, consented_link
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +137,7 @@ def test_a_playlist_made_in_the_app_appears_on_spotify_in_order(spotify_at, alic
 def test_only_stale_or_never_synced_connected_libraries_are_due(spotify_at, alice, charlie, settings):
     consented_link(spotify_at, alice)
     services.library_sync(user=alice)
-    consented_link(spotify_at, charlie)
+    consented_link(spotify_at, charlie, listener=NORA)
     assert libraries_due_for_sync() == [charlie.pk]
 
     LibrarySync.objects.filter(user=alice).update(
@@ -144,3 +145,40 @@ def test_only_stale_or_never_synced_connected_libraries_are_due(spotify_at, alic
     )
     SpotifyLink.objects.filter(user=charlie).update(status=SpotifyLink.Status.NEEDS_RECONSENT)
     assert libraries_due_for_sync() == [alice.pk]
+
+
+def test_a_sync_does_nothing_while_another_runs_but_takes_over_a_dead_one(spotify_at, alice):
+    consented_link(spotify_at, alice)
+    LibrarySync.objects.create(user=alice, state=LibrarySync.State.RUNNING, started_at=timezone.now())
+    before = spotify_at.requests_made()
+
+    assert isinstance(services.library_sync(user=alice), services.SyncSkipped)
+    assert spotify_at.requests_made() == before
+
+    LibrarySync.objects.filter(user=alice).update(started_at=timezone.now() - timedelta(hours=1))
+    assert services.library_sync(user=alice).top_tracks == 150
+
+
+def test_a_token_spotify_rejects_is_refreshed_before_the_retry(spotify_at, alice):
+    consented_link(spotify_at, alice)
+    spotify_at.fault(expire_access_tokens=MALIK["id"])
+
+    with pytest.raises(SpotifyError) as caught:
+        services.library_sync(user=alice)
+    assert caught.value.status == 401 and not caught.value.permanent
+    assert LibrarySync.objects.get(user=alice).state == LibrarySync.State.WAITING
+
+    report = services.library_sync(user=alice)  # what the task's retry does: refresh, then sync
+    assert report.top_tracks == 150
+    assert SpotifyLink.objects.get(user=alice).status == SpotifyLink.Status.ACTIVE
+
+
+def test_an_unexpected_failure_leaves_the_sync_failed_not_running(spotify_at, alice, settings):
+    consented_link(spotify_at, alice)
+    settings.FIELD_ENCRYPTION_KEY = "a-different-key"  # the stored tokens can no longer be decrypted
+
+    with pytest.raises(ImproperlyConfigured):
+        services.library_sync(user=alice)
+
+    sync = LibrarySync.objects.get(user=alice)
+    assert sync.state == LibrarySync.State.FAILED and "unexpectedly" in sync.error

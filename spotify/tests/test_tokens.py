@@ -105,3 +105,16 @@ def test_a_revoked_refresh_token_marks_the_link_for_reconsent(spotify_at, alice)
     with pytest.raises(SpotifyAuthExpired):
         access_token_for(user=alice)
     assert spotify_at.requests_made() == before, "a dead link must not keep hammering the token endpoint"
+
+
+def test_one_spotify_account_belongs_to_one_listener(alice, charlie):
+    link_save(user=alice, spotify_user_id="shared-sp", grant=TokenGrant("a1", "r1", 3600))
+    link_save(user=charlie, spotify_user_id="shared-sp", grant=TokenGrant("a2", "r2", 3600))
+    assert list(SpotifyLink.objects.values_list("user__email", flat=True)) == ["charlie@example.com"]
+
+
+def test_a_grant_without_a_refresh_token_keeps_the_stored_one(alice):
+    link_save(user=alice, spotify_user_id="alice-sp", grant=TokenGrant("a1", "r1", 3600))
+    link_save(user=alice, spotify_user_id="alice-sp", grant=TokenGrant("a2", None, 3600))
+    link = SpotifyLink.objects.get(user=alice)
+    assert (link.access_token, link.refresh_token) == ("a2", "r1")

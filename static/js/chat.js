@@ -124,7 +124,10 @@
       log.before(box);
     },
     action(event) { addMessage("assistant", event.text, "action"); },
-    error(event) { addMessage("assistant", event.message, "error"); },
+    error(event) {
+      addMessage("assistant", event.message, "error");
+      document.querySelectorAll(".save-playlist button[disabled]").forEach((b) => { b.disabled = false; });
+    },
     done() { typing.classList.add("hidden"); input.disabled = false; input.focus(); },
   };
 

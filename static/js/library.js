@@ -12,13 +12,15 @@
       const response = await fetch("status.json", { headers: { Accept: "application/json" } });
       if (!response.ok) throw new Error(String(response.status));
       const status = await response.json();
-      if (stateEl) stateEl.textContent = status.sync.state;
+      if (stateEl) { stateEl.textContent = status.sync.label; stateEl.dataset.state = status.sync.state; }
       if (stepEl) stepEl.textContent = status.sync.step ? ` — ${status.sync.step}` : "";
       if (!busy.has(status.sync.state)) { location.reload(); return; }
     } catch (error) {
       if (stepEl) stepEl.textContent = " — status unavailable, retrying…";
     }
-    setTimeout(poll, 1500);
+    if (Date.now() - startedAt < 10 * 60 * 1000) setTimeout(poll, 1500);
+    else if (stepEl) stepEl.textContent = " — still busy; reload later";
   }
+  const startedAt = Date.now();
   setTimeout(poll, 1000);
 })();

@@ -80,7 +80,8 @@ class SpotifyJourneyTests(ChannelsLiveServerTestCase):
         expect(page.locator("#status")).to_have_text("Connected", timeout=20_000)
 
         page.goto(self.live_server_url + "/library/")
-        expect(page.locator("#sync-state")).to_have_text("done", timeout=60_000)
+        expect(page.locator("#sync-state")).to_have_attribute("data-state", "done", timeout=60_000)
+        expect(page.locator("#sync-state")).to_have_text("Up to date")
         expect(page.locator("#top-tracks li")).to_have_count(10)
         self.assertEqual(LibrarySync.objects.get(user__email=MALIK["email"]).state, LibrarySync.State.DONE)
         ARTIFACTS.mkdir(exist_ok=True)
