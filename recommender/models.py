@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from pgvector.django import HnswIndex, VectorField
 
@@ -16,6 +17,15 @@ class TrackProfile(models.Model):
     )
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True)
     embedded_at = models.DateTimeField(null=True, blank=True)
+    # Valence/energy in Spotify's [0, 1]: copied from audio features when the catalog has them,
+    # otherwise estimated from the embedding (affect_source "estimated", with a confidence).
+    valence = models.FloatField(null=True, blank=True)
+    energy = models.FloatField(null=True, blank=True)
+    affect_source = models.CharField(max_length=12, blank=True, help_text="features | estimated")
+    affect_confidence = models.FloatField(null=True, blank=True)
+    lyrics_status = models.CharField(
+        max_length=10, default="unknown", help_text="unknown | found | missing | error (offline: missing)"
+    )
 
     class Meta:
         indexes = [
@@ -30,3 +40,219 @@ class TrackProfile(models.Model):
 
     def __str__(self) -> str:
         return f"profile of {self.track_id}"
+
+
+class Source(models.TextChoices):
+    """Where a candidate came from; the listener's source-ratio controller shares these out."""
+
+    ARTISTS = "artists", "Artists you listen to"
+    COOCCURRENCE = "cooccurrence", "Often played alongside your tracks"
+    POPULAR = "popular", "Popular right now"
+
+
+class MoodStrategy(models.TextChoices):
+    STAY = "stay", "Stay with my mood"
+    LIFT = "lift", "Lift my mood"
+
+
+class RankingWeights(models.Model):
+    """The tuning of the ranker, edited in the admin; the newest row is in force.
+
+    Each save is a new row (the admin's history shows who changed what and when), so the
+    weights behind any served list can be traced.
+    """
+
+    alpha_emotion = models.FloatField(default=2.0, help_text="α: similarity to the mood target")
+    beta_recent = models.FloatField(default=0.6, help_text="β: similarity to recent plays")
+    gamma_top = models.FloatField(default=0.6, help_text="γ: similarity to top tracks")
+    fit = models.FloatField(default=1.0, help_text="valence/energy inside the mood's target region")
+    popularity = models.FloatField(default=0.15, help_text="popularity prior")
+    preference = models.FloatField(default=1.0, help_text="asked-for genres/artists up, rejected down")
+    feedback = models.FloatField(default=1.0, help_text="👍/saved up, 👎/skip down")
+    temperature = models.FloatField(default=0.08, help_text="softmax sampling temperature; 0 = greedy top-k")
+    buckets = models.PositiveSmallIntegerField(default=3, help_text="diversity buckets per request")
+    repeat_window = models.PositiveSmallIntegerField(
+        default=5, help_text="tracks served in this many recent lists are not served again"
+    )
+    max_per_artist = models.PositiveSmallIntegerField(default=2)
+    candidate_pool = models.PositiveIntegerField(
+        default=400, help_text="nearest tracks considered per request"
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="why this change")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name_plural = "ranking weights"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(temperature__gte=0), name="temperature_not_negative"),
+            models.CheckConstraint(condition=models.Q(buckets__gte=1), name="at_least_one_bucket"),
+            models.CheckConstraint(condition=models.Q(max_per_artist__gte=1), name="max_per_artist_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"weights of {self.created_at:%Y-%m-%d %H:%M}" if self.created_at else "new weights"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        for name in (
+            "alpha_emotion",
+            "beta_recent",
+            "gamma_top",
+            "fit",
+            "popularity",
+            "preference",
+            "feedback",
+        ):
+            value = getattr(self, name)
+            if value is None or not -10.0 <= value <= 10.0:
+                errors[name] = "Keep weights between -10 and 10."
+        if self.temperature is not None and not 0 <= self.temperature <= 5:
+            errors["temperature"] = "Temperature must be between 0 (greedy) and 5."
+        if self.candidate_pool is not None and not 20 <= self.candidate_pool <= 10_000:
+            errors["candidate_pool"] = "Consider between 20 and 10,000 candidates."
+        if errors:
+            raise ValidationError(errors)
+
+
+class ListenerSettings(models.Model):
+    """A listener's own controls: mood strategy, source shares, and optional weight overrides."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listener_settings"
+    )
+    mood_strategy = models.CharField(max_length=10, choices=MoodStrategy.choices, default=MoodStrategy.STAY)
+    share_artists = models.PositiveSmallIntegerField(default=50, help_text="% from artists you listen to")
+    share_cooccurrence = models.PositiveSmallIntegerField(
+        default=30, help_text="% played alongside your tracks"
+    )
+    share_popular = models.PositiveSmallIntegerField(default=20, help_text="% popular picks")
+    allow_explicit = models.BooleanField(default=True)
+    alpha_emotion = models.FloatField(null=True, blank=True, help_text="override α (blank: site default)")
+    beta_recent = models.FloatField(null=True, blank=True, help_text="override β")
+    gamma_top = models.FloatField(null=True, blank=True, help_text="override γ")
+    temperature = models.FloatField(null=True, blank=True, help_text="override variety (temperature)")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"settings of {self.user_id}"
+
+    @property
+    def source_shares(self) -> dict[str, float]:
+        raw = {
+            Source.ARTISTS: self.share_artists,
+            Source.COOCCURRENCE: self.share_cooccurrence,
+            Source.POPULAR: self.share_popular,
+        }
+        total = sum(raw.values()) or 1
+        return {str(source): value / total for source, value in raw.items()}
+
+
+class Candidate(models.Model):
+    """A track prefetched for one listener by recall, with why it was recalled."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="candidates")
+    track = models.ForeignKey("spotify.Track", on_delete=models.CASCADE, related_name="+")
+    sources = models.JSONField(default=list, help_text="recall sources, e.g. ['artists', 'popular']")
+    weight = models.FloatField(default=0.0, help_text="how strongly recall ties the track to the listener")
+    reason = models.CharField(max_length=200, blank=True, help_text="e.g. 'by Nora Vale, whom you follow'")
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("user", "track"), name="unique_candidate")]
+        indexes = [models.Index(fields=("user", "-weight"), name="candidate_user_weight")]
+
+    def __str__(self) -> str:
+        return f"{self.track_id} for {self.user_id}"
+
+
+class TastePreference(models.Model):
+    """Something the listener asked for or rejected: an artist, a genre or a track."""
+
+    class Kind(models.TextChoices):
+        ARTIST = "artist", "Artist"
+        GENRE = "genre", "Genre"
+        TRACK = "track", "Track"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="taste_preferences"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=300, help_text="artist/track Spotify id, or genre name")
+    label = models.CharField(max_length=300, blank=True, help_text="what the listener sees")
+    liked = models.BooleanField(help_text="True: more of this; False: no more of this")
+    source = models.CharField(max_length=40, default="settings", help_text="chat, settings, feedback…")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("user", "kind", "value"), name="unique_taste_preference")
+        ]
+
+    def __str__(self) -> str:
+        return f"{'+' if self.liked else '-'}{self.kind}:{self.label or self.value}"
+
+
+class ServedList(models.Model):
+    """One recommendation list as served, with the mood and weights behind it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="served_lists")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    request_text = models.TextField(blank=True)
+    mood_label = models.CharField(max_length=20)
+    valence = models.FloatField()
+    arousal = models.FloatField()
+    strategy = models.CharField(max_length=10, choices=MoodStrategy.choices, default=MoodStrategy.STAY)
+    bucket = models.PositiveSmallIntegerField(default=0)
+    weights = models.JSONField(default=dict, help_text="the weights in force, as used")
+    cold_start = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.mood_label} list for {self.user_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ServedItem(models.Model):
+    served = models.ForeignKey(ServedList, on_delete=models.CASCADE, related_name="items")
+    track = models.ForeignKey("spotify.Track", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    parts = models.JSONField(default=dict, help_text="score parts: emotion, recent, top, fit, …")
+    sources = models.JSONField(default=list)
+    explanation = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ("position",)
+        constraints = [models.UniqueConstraint(fields=("served", "position"), name="unique_served_position")]
+
+    def __str__(self) -> str:
+        return f"#{self.position} of list {self.served_id}"
+
+
+class Feedback(models.Model):
+    class Kind(models.TextChoices):
+        LIKE = "like", "👍"
+        DISLIKE = "dislike", "👎"
+        SKIP = "skip", "Skipped"
+        SAVED = "saved", "Saved to a playlist"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feedback")
+    track = models.ForeignKey("spotify.Track", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(
+        ServedItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=("user", "track"), name="feedback_user_track")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.track_id} by {self.user_id}"
