@@ -27,7 +27,7 @@ def charlie(db):
 @pytest.fixture
 def small_catalog(db):
     """24 tracks across moods, with embedded profiles, ready for recommendation."""
-    from recommender.services import track_profiles_refresh
+    from recommender.profiles import track_profiles_refresh
 
     tracks = make_small_catalog()
     track_profiles_refresh()

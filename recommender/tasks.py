@@ -9,7 +9,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from recommender.services import track_profiles_embed_missing, track_profiles_refresh
+from recommender.profiles import track_profiles_embed_missing, track_profiles_refresh
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)

@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from recommender.services import track_profiles_refresh
+from recommender.profiles import track_profiles_refresh
 from spotify.models import Artist, Track, TrackArtist
 
 

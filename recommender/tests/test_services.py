@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from recommender.models import TrackProfile
+from recommender.profiles import track_profiles_embed_missing, track_profiles_refresh
 from recommender.rank import RankWeights
-from recommender.services import recommend_tracks, track_profiles_embed_missing, track_profiles_refresh
+from recommender.services import recommend_tracks
 from spotify.models import Album, Artist, Play, TimeRange, TopTrack, Track, TrackArtist
 
 # (mood, genre, artists, valence range, energy range, tempo, acousticness, danceability, mode)

@@ -36,7 +36,7 @@ class ListenerJourneyTests(ChannelsLiveServerTestCase):
         super().tearDownClass()
 
     def setUp(self) -> None:
-        from recommender.services import track_profiles_refresh
+        from recommender.profiles import track_profiles_refresh
 
         make_small_catalog()
         track_profiles_refresh()

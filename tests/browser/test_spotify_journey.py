@@ -55,7 +55,7 @@ class SpotifyJourneyTests(ChannelsLiveServerTestCase):
         cls._store.cleanup()
 
     def setUp(self) -> None:
-        from recommender.services import track_profiles_refresh
+        from recommender.profiles import track_profiles_refresh
         from spotify.demo import demo_catalog_load
         from spotify.models import Track
 

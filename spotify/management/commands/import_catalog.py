@@ -34,7 +34,7 @@ class Command(BaseCommand):
                 transaction.on_commit(lambda: _enqueue_refresh(track_pks))
         line = f"imported {len(files)} file(s): {result.summary()}"
         if embed_now:
-            from recommender.services import track_profiles_refresh
+            from recommender.profiles import track_profiles_refresh
 
             line += f"; {track_profiles_refresh(track_ids=result.track_pks)} profiles embedded"
         else:

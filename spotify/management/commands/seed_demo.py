@@ -31,7 +31,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from recommender.services import track_profiles_refresh
+        from recommender.profiles import track_profiles_refresh
 
         try:
             catalog = demo_catalog_load()
