@@ -86,3 +86,172 @@ def sample_diverse(
             per_artist[name] = per_artist.get(name, 0) + 1
         chosen.append(int(index))
     return chosen
+
+
+# --- The full ranker (issue 4): α·emotion + β·recent + γ·top + fit, preferences, feedback ---------
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Everything the ranker is tuned by; built from RankingWeights plus a listener's overrides."""
+
+    alpha: float = 2.0
+    beta: float = 0.6
+    gamma: float = 0.6
+    fit: float = 1.0
+    popularity: float = 0.15
+    preference: float = 1.0
+    feedback: float = 1.0
+    recall: float = 0.3
+    temperature: float = 0.08
+    buckets: int = 3
+    repeat_window: int = 5
+    max_per_artist: int = 2
+    candidate_pool: int = 400
+
+
+@dataclass
+class CandidateArrays:
+    """Candidates as aligned arrays; embeddings are L2-normalised rows."""
+
+    embeddings: np.ndarray
+    valence: np.ndarray
+    energy: np.ndarray
+    popularity: np.ndarray
+    artists: list[tuple[int, ...]]
+    sources: list[tuple[str, ...]]
+    preference: np.ndarray  # in [-1, 1]: liked genre/artist up, rejected down
+    feedback: np.ndarray  # in [-1, 1]: 👍/saved up, 👎/skip down
+    recall_weight: np.ndarray  # in [0, 1]: how strongly recall tied the track to the listener
+    explicit: np.ndarray
+    duration_ms: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.artists)
+
+
+def centroid(embeddings: np.ndarray) -> np.ndarray | None:
+    """The normalised mean direction of some tracks, or None when there are none."""
+    if len(embeddings) == 0:
+        return None
+    mean = embeddings.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 0 else None
+
+
+def score_parts(
+    candidates: CandidateArrays,
+    *,
+    query: np.ndarray,
+    recent: np.ndarray | None,
+    top: np.ndarray | None,
+    region: TargetRegion,
+    weights: Weights,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Total score and its weighted parts (kept for explanations and the served-list record)."""
+    n = len(candidates)
+    zeros = np.zeros(n)
+    emb = candidates.embeddings
+    parts = {
+        "emotion": weights.alpha * (emb @ query),
+        "recent": weights.beta * (emb @ recent) if recent is not None else zeros,
+        "top": weights.gamma * (emb @ top) if top is not None else zeros,
+        "fit": weights.fit * region_fit(candidates.valence, candidates.energy, region),
+        "popularity": weights.popularity
+        * np.where(np.isnan(candidates.popularity), 0.5, np.clip(candidates.popularity, 0, 100) / 100),
+        "preference": weights.preference * candidates.preference,
+        "feedback": weights.feedback * candidates.feedback,
+        "recall": weights.recall * candidates.recall_weight,
+    }
+    return sum(parts.values(), zeros.copy()), parts
+
+
+def artist_buckets(artists: Sequence[Sequence[int]], buckets: int) -> np.ndarray:
+    """A stable bucket per candidate from its first artist, so one request draws from one slice."""
+    return np.array([(names[0] if names else 0) % max(1, buckets) for names in artists])
+
+
+def choose_bucket(rng: np.random.Generator, buckets: int, *, avoid: int | None = None) -> int:
+    """A random bucket, not the one the listener was served last time when there is a choice."""
+    options = [b for b in range(max(1, buckets)) if b != avoid] or [0]
+    return int(rng.choice(options))
+
+
+def select(
+    scores: np.ndarray,
+    candidates: CandidateArrays,
+    *,
+    count: int,
+    rng: np.random.Generator,
+    weights: Weights,
+    allowed: np.ndarray | None = None,
+    shares: dict[str, float] | None = None,
+    target_duration_ms: int | None = None,
+) -> list[int]:
+    """Softmax-sample up to ``count`` (or up to a target duration), honouring source shares.
+
+    A candidate counts toward the first of its sources whose quota is still open; when no
+    open source is left to fill, the remaining slots go to the best of the rest, so a thin
+    source never leaves the list short.
+    """
+    keys = scores / weights.temperature + rng.gumbel(size=len(scores)) if weights.temperature > 0 else scores
+    order = [int(i) for i in np.argsort(-np.asarray(keys, dtype=np.float64), kind="stable")]
+    if allowed is not None:
+        order = [i for i in order if allowed[i]]
+    limit = count if target_duration_ms is None else max(count, 200)
+    quotas = {source: round(share * count) for source, share in (shares or {}).items()}
+    chosen: list[int] = []
+    per_artist: dict[int, int] = {}
+    duration = 0
+
+    def full() -> bool:
+        if target_duration_ms is not None:
+            return duration >= target_duration_ms or len(chosen) >= limit
+        return len(chosen) >= count
+
+    def take(index: int) -> None:
+        nonlocal duration
+        chosen.append(index)
+        duration += int(candidates.duration_ms[index])
+        for artist in candidates.artists[index]:
+            per_artist[artist] = per_artist.get(artist, 0) + 1
+
+    def artist_ok(index: int) -> bool:
+        return all(per_artist.get(a, 0) < weights.max_per_artist for a in candidates.artists[index])
+
+    if quotas:
+        for index in order:
+            if full():
+                break
+            open_source = next((s for s in candidates.sources[index] if quotas.get(s, 0) > 0), None)
+            if open_source is None or not artist_ok(index):
+                continue
+            quotas[open_source] -= 1
+            take(index)
+    for index in order:
+        if full():
+            break
+        if index not in chosen and artist_ok(index):
+            take(index)
+    return chosen
+
+
+def mood_path_order(
+    chosen: Sequence[int], candidates: CandidateArrays, *, start: TargetRegion, end: TargetRegion
+) -> list[int]:
+    """Order a playlist so its mood moves from ``start`` to ``end``: position i wants the
+    region interpolated at i/(n-1) and takes the closest remaining track."""
+    remaining = list(chosen)
+    ordered: list[int] = []
+    steps = max(1, len(chosen) - 1)
+    for position in range(len(chosen)):
+        t = position / steps
+        valence = start.valence + t * (end.valence - start.valence)
+        energy = start.energy + t * (end.energy - start.energy)
+        distances = [
+            (np.nan_to_num(candidates.valence[i], nan=0.5) - valence) ** 2
+            + (np.nan_to_num(candidates.energy[i], nan=0.5) - energy) ** 2
+            for i in remaining
+        ]
+        ordered.append(remaining.pop(int(np.argmin(distances))))
+    return ordered

@@ -1,14 +1,16 @@
-"""Recommender writes and the mood recommendation: profiles in, ranked explained tracks out.
+"""The recommendation: (mood, preferences, prefetched candidates) in, a ranked, explained list out.
 
-Embedding is the slow part (about 2 ms a text), so profiles are embedded ahead of time by
-Celery and re-embedded only when their mood text changes; a recommendation embeds one
-query, asks the HNSW index for a few hundred neighbours and ranks those in numpy.
+Slow work happened ahead of time (recall and profiles, in Celery); a request embeds one
+mood query, gathers the listener's candidates plus the catalog tracks nearest the mood
+(HNSW), and ranks them with the pure functions in ``rank.py``. Every served list is stored
+with its weights and score parts, so feedback can point at it and the admin can show why.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,49 +18,91 @@ from django.db import connection, transaction
 from pgvector.django import CosineDistance
 
 from recommender.embeddings import embed_text
-from recommender.models import TrackProfile
-from recommender.mood_text import (
-    mood_query_text,
-    reason_for_track,
-    target_region,
+from recommender.models import (
+    Candidate,
+    Feedback,
+    ListenerSettings,
+    MoodStrategy,
+    RankingWeights,
+    ServedItem,
+    ServedList,
+    TastePreference,
+    TrackProfile,
 )
-from recommender.rank import RankWeights, sample_diverse, score_candidates
+from recommender.mood_text import mood_query_text, reason_for_track, target_region
+from recommender.rank import (
+    CandidateArrays,
+    Weights,
+    artist_buckets,
+    centroid,
+    choose_bucket,
+    mood_path_order,
+    score_parts,
+    select,
+)
 from recommender.types import RecommendedTrack
 from spotify.models import Play, TopTrack, Track, TrackArtist
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-# Neighbours fetched from the index before re-ranking; also the HNSW ef_search, which must
-# be at least the LIMIT for the index to return that many rows.
-CANDIDATE_POOL = 200
-EMBED_BATCH = 64
+# A pseudo-source for catalog tracks found only by their closeness to the mood.
+MOOD_SOURCE = "mood"
+FEEDBACK_VALUE = {Feedback.Kind.LIKE: 1.0, Feedback.Kind.SAVED: 0.8, Feedback.Kind.SKIP: -0.5}
 
 
-def _nearest_track_ids(
-    query: np.ndarray, *, user: User, exclude_track_ids: Iterable[int], limit: int
-) -> tuple[list[int], np.ndarray]:
-    """Nearest profiles by cosine distance over the HNSW index, skipping tracks the user knows."""
-    profiles = (
-        TrackProfile.objects.filter(embedding__isnull=False)
-        .exclude(track_id__in=TopTrack.objects.filter(user=user).values("track_id"))
-        .exclude(track_id__in=Play.objects.filter(user=user).values("track_id"))
-        .exclude(track_id__in=list(exclude_track_ids))
-        .annotate(distance=CosineDistance("embedding", query))
-        .order_by("distance")
-        .values_list("track_id", "distance")
+@dataclass(frozen=True)
+class MoodPath:
+    """An optional journey across the list: from one mood to another (both in [-1, 1])."""
+
+    start_valence: float
+    start_arousal: float
+    end_valence: float
+    end_arousal: float
+
+
+# --- weights --------------------------------------------------------------------------------
+
+
+def site_weights() -> Weights:
+    """The newest RankingWeights row (edited in the admin), or the defaults before any edit."""
+    row = RankingWeights.objects.first()
+    if row is None:
+        return Weights()
+    return Weights(
+        alpha=row.alpha_emotion,
+        beta=row.beta_recent,
+        gamma=row.gamma_top,
+        fit=row.fit,
+        popularity=row.popularity,
+        preference=row.preference,
+        feedback=row.feedback,
+        temperature=row.temperature,
+        buckets=row.buckets,
+        repeat_window=row.repeat_window,
+        max_per_artist=row.max_per_artist,
+        candidate_pool=row.candidate_pool,
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Iterative scans keep the index filling the LIMIT when exclusions drop rows;
-        # relaxed order is fine because the candidates are re-ranked anyway.
-        cursor.execute("SET LOCAL hnsw.ef_search = %s", [max(limit, 40)])
-        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        rows = list(profiles[:limit])
-    return [track_id for track_id, _ in rows], np.array([1.0 - distance for _, distance in rows])
 
 
-def _as_float(values: Iterable[float | int | None]) -> np.ndarray:
-    return np.array([np.nan if value is None else float(value) for value in values], dtype=np.float64)
+def listener_settings(*, user: User) -> ListenerSettings:
+    """The listener's settings, unsaved defaults when they never changed them."""
+    return ListenerSettings.objects.filter(user=user).first() or ListenerSettings(user=user)
+
+
+def effective_weights(*, user: User, settings: ListenerSettings | None = None) -> Weights:
+    settings = settings or listener_settings(user=user)
+    weights = site_weights()
+    overrides = {
+        "alpha": settings.alpha_emotion,
+        "beta": settings.beta_recent,
+        "gamma": settings.gamma_top,
+        "temperature": settings.temperature,
+    }
+    return replace(weights, **{name: value for name, value in overrides.items() if value is not None})
+
+
+# --- the request ------------------------------------------------------------------------------
 
 
 def recommend_tracks(
@@ -71,55 +115,344 @@ def recommend_tracks(
     count: int = 8,
     exclude_track_ids: Iterable[int] = (),
     rng: np.random.Generator | None = None,
-    weights: RankWeights | None = None,
+    strategy: str | None = None,
+    mood_path: MoodPath | None = None,
+    exclude_artist_ids: Iterable[int] = (),
+    allow_explicit: bool | None = None,
+    target_duration_ms: int | None = None,
+    record: bool = True,
 ) -> list[RecommendedTrack]:
-    """Up to ``count`` tracks new to ``user`` that fit the mood, each with a one-line reason.
+    """Up to ``count`` tracks new to ``user`` that fit the mood, each with its reasons.
 
-    Sampled rather than cut, so asking twice for the same mood gives a different list;
-    pass a seeded ``rng`` for a repeatable one. Empty when no profile is embedded yet.
+    Sampled, not cut, inside a randomly chosen diversity bucket, and never repeating what
+    the listener was served in the last ``repeat_window`` lists: the same mood twice gives
+    two different lists that both fit. Empty when nothing is embedded yet.
     """
-    weights = weights or RankWeights()
     rng = rng if rng is not None else np.random.default_rng()
+    settings = listener_settings(user=user)
+    weights = effective_weights(user=user, settings=settings)
+    strategy = strategy or settings.mood_strategy
+    allow_explicit = settings.allow_explicit if allow_explicit is None else allow_explicit
+    region = target_region(valence, arousal, strategy="lift" if strategy == MoodStrategy.LIFT else "match")
     query = embed_text(mood_query_text(label, valence, arousal, text))
-    track_ids, similarity = _nearest_track_ids(
-        query, user=user, exclude_track_ids=exclude_track_ids, limit=CANDIDATE_POOL
-    )
-    if not track_ids:
+
+    excluded = _excluded_track_ids(user=user, weights=weights) | set(exclude_track_ids)
+    pool = _gather_pool(user=user, query=query, excluded=excluded, limit=weights.candidate_pool)
+    if not pool:
         return []
-    by_id = Track.objects.select_related("album").in_bulk(track_ids)
-    present = [index for index, track_id in enumerate(track_ids) if track_id in by_id]
-    track_ids, similarity = [track_ids[index] for index in present], similarity[present]
-    artists: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for track_id, artist_id, artist_name in (
-        TrackArtist.objects.filter(track_id__in=track_ids)
+    cold_start = not any(MOOD_SOURCE not in sources for sources in pool.values()) and not _has_history(user)
+    arrays, tracks, artist_names = _candidate_arrays(user=user, pool=pool)
+    recent, top = _history_centroids(user=user)
+    scores, parts = score_parts(arrays, query=query, recent=recent, top=top, region=region, weights=weights)
+
+    allowed = _allowed(
+        arrays, tracks, exclude_artist_ids=set(exclude_artist_ids), allow_explicit=allow_explicit
+    )
+    bucket, bucket_bonus = _bucket_choice(user=user, arrays=arrays, weights=weights, rng=rng)
+    shares = None if cold_start else settings.source_shares
+    if cold_start:
+        weights = replace(weights, temperature=max(weights.temperature, 0.15))  # variety over a thin signal
+    chosen = select(
+        scores + bucket_bonus,
+        arrays,
+        count=count,
+        rng=rng,
+        weights=weights,
+        allowed=allowed,
+        shares=shares,
+        target_duration_ms=target_duration_ms,
+    )
+    if mood_path is not None:
+        start = target_region(mood_path.start_valence, mood_path.start_arousal)
+        end = target_region(mood_path.end_valence, mood_path.end_arousal)
+        chosen = mood_path_order(chosen, arrays, start=start, end=end)
+    else:
+        chosen.sort(key=lambda index: -scores[index])
+
+    picks = [
+        _recommended(
+            tracks[index],
+            artist_names[tracks[index].id],
+            score=float(scores[index]),
+            parts={name: float(values[index]) for name, values in parts.items()},
+            sources=list(pool[tracks[index].id]),
+            label=label,
+            valence=arrays.valence[index],
+            energy=arrays.energy[index],
+        )
+        for index in chosen
+    ]
+    if record:
+        picks = _record(
+            user=user,
+            picks=picks,
+            text=text,
+            label=label,
+            valence=valence,
+            arousal=arousal,
+            strategy=strategy,
+            bucket=bucket or 0,
+            weights=weights,
+            cold_start=cold_start,
+        )
+    return picks
+
+
+# --- pool and arrays --------------------------------------------------------------------------
+
+
+def _excluded_track_ids(*, user: User, weights: Weights) -> set[int]:
+    """Known tracks, recently served ones, and everything the listener rejected."""
+    known = set(TopTrack.objects.filter(user=user).values_list("track_id", flat=True))
+    known |= set(Play.objects.filter(user=user).values_list("track_id", flat=True))
+    recent_lists = ServedList.objects.filter(user=user).values_list("id", flat=True)[: weights.repeat_window]
+    known |= set(
+        ServedItem.objects.filter(served_id__in=list(recent_lists)).values_list("track_id", flat=True)
+    )
+    known |= set(
+        Feedback.objects.filter(user=user, kind=Feedback.Kind.DISLIKE).values_list("track_id", flat=True)
+    )
+    rejected = TastePreference.objects.filter(user=user, liked=False)
+    rejected_tracks = [p.value for p in rejected if p.kind == TastePreference.Kind.TRACK]
+    rejected_artists = [p.value for p in rejected if p.kind == TastePreference.Kind.ARTIST]
+    rejected_genres = [p.value.lower() for p in rejected if p.kind == TastePreference.Kind.GENRE]
+    if rejected_tracks:
+        known |= set(Track.objects.filter(spotify_id__in=rejected_tracks).values_list("id", flat=True))
+    if rejected_artists:
+        known |= set(
+            TrackArtist.objects.filter(artist__spotify_id__in=rejected_artists).values_list(
+                "track_id", flat=True
+            )
+        )
+    if rejected_genres:
+        known |= set(Track.objects.filter(genre__in=rejected_genres).values_list("id", flat=True))
+    return known
+
+
+def _gather_pool(
+    *, user: User, query: np.ndarray, excluded: set[int], limit: int
+) -> dict[int, tuple[str, ...]]:
+    """Track id → sources: the listener's recall candidates nearest the mood, plus the catalog's."""
+    pool: dict[int, tuple[str, ...]] = {}
+    candidate_rows = (
+        Candidate.objects.filter(user=user, track__profile__embedding__isnull=False)
+        .exclude(track_id__in=excluded)
+        .annotate(distance=CosineDistance("track__profile__embedding", query))
+        .order_by("distance")
+        .values_list("track_id", "sources")[:limit]
+    )
+    for track_id, sources in candidate_rows:
+        pool[track_id] = tuple(sources) or (MOOD_SOURCE,)
+    for track_id in _nearest_track_ids(query, excluded=excluded | set(pool), limit=max(50, limit // 2)):
+        pool.setdefault(track_id, (MOOD_SOURCE,))
+    return pool
+
+
+def _nearest_track_ids(query: np.ndarray, *, excluded: set[int], limit: int) -> list[int]:
+    """Catalog tracks nearest the mood, over the HNSW index."""
+    profiles = (
+        TrackProfile.objects.filter(embedding__isnull=False)
+        .exclude(track_id__in=list(excluded))
+        .annotate(distance=CosineDistance("embedding", query))
+        .order_by("distance")
+        .values_list("track_id", flat=True)
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Iterative scans keep the index filling the LIMIT when exclusions drop rows.
+        cursor.execute("SET LOCAL hnsw.ef_search = %s", [max(limit, 40)])
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        return list(profiles[:limit])
+
+
+def _candidate_arrays(
+    *, user: User, pool: dict[int, tuple[str, ...]]
+) -> tuple[CandidateArrays, list[Track], dict[int, list[tuple[int, str]]]]:
+    ids = list(pool)
+    by_id = Track.objects.select_related("album", "profile").in_bulk(ids)
+    tracks = [by_id[track_id] for track_id in ids if track_id in by_id]
+    artist_names: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for track_id, artist_id, name in (
+        TrackArtist.objects.filter(track_id__in=ids)
         .order_by("track_id", "position")
         .values_list("track_id", "artist_id", "artist__name")
     ):
-        artists[track_id].append((artist_id, artist_name))
-    tracks = [by_id[track_id] for track_id in track_ids]
-    scores = score_candidates(
-        similarity=similarity,
-        valence=_as_float(track.valence for track in tracks),
-        energy=_as_float(track.energy for track in tracks),
-        popularity=_as_float(track.popularity for track in tracks),
-        region=target_region(valence, arousal),
-        weights=weights,
+        artist_names[track_id].append((artist_id, name))
+    recall = dict(Candidate.objects.filter(user=user, track_id__in=ids).values_list("track_id", "weight"))
+    preference = _preference_scores(user=user, tracks=tracks, artist_names=artist_names)
+    feedback = _feedback_scores(user=user, tracks=tracks, artist_names=artist_names)
+    embeddings = np.array([np.asarray(track.profile.embedding, dtype=np.float32) for track in tracks])
+    norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
+    arrays = CandidateArrays(
+        embeddings=embeddings / np.where(norms == 0, 1, norms),
+        valence=_floats(_affect(track, "valence") for track in tracks),
+        energy=_floats(_affect(track, "energy") for track in tracks),
+        popularity=_floats(track.popularity for track in tracks),
+        artists=[tuple(artist_id for artist_id, _ in artist_names[track.id]) for track in tracks],
+        sources=[pool[track.id] for track in tracks],
+        preference=preference,
+        feedback=feedback,
+        recall_weight=_floats(recall.get(track.id, 0.0) for track in tracks),
+        explicit=np.array([track.explicit for track in tracks], dtype=bool),
+        duration_ms=np.array([track.duration_ms for track in tracks], dtype=np.int64),
     )
-    chosen = sample_diverse(
-        scores,
-        [[artist_id for artist_id, _ in artists[track.id]] for track in tracks],
-        count=count,
-        rng=rng,
-        temperature=weights.temperature,
-        max_per_artist=weights.max_per_artist,
-    )
-    return [
-        _recommended(tracks[index], artists[tracks[index].id], float(scores[index]), label)
-        for index in chosen
-    ]
+    return arrays, tracks, artist_names
 
 
-def _recommended(track: Track, artists: list[tuple[int, str]], score: float, label: str) -> RecommendedTrack:
+def _affect(track: Track, name: str) -> float | None:
+    """Audio features when the catalog has them, else the profile's estimate."""
+    value = getattr(track, name)
+    if value is None and hasattr(track, "profile"):
+        value = getattr(track.profile, name)
+    return value
+
+
+def _preference_scores(
+    *, user: User, tracks: Sequence[Track], artist_names: dict[int, list[tuple[int, str]]]
+) -> np.ndarray:
+    liked = TastePreference.objects.filter(user=user, liked=True)
+    liked_genres = {p.value.lower() for p in liked if p.kind == TastePreference.Kind.GENRE}
+    liked_artists = {p.value for p in liked if p.kind == TastePreference.Kind.ARTIST}
+    if not liked_genres and not liked_artists:
+        return np.zeros(len(tracks))
+    artist_spotify = dict(
+        TrackArtist.objects.filter(track_id__in=[t.id for t in tracks]).values_list(
+            "artist_id", "artist__spotify_id"
+        )
+    )
+    scores = []
+    for track in tracks:
+        score = 0.5 if track.genre.lower() in liked_genres else 0.0
+        if any(artist_spotify.get(artist_id) in liked_artists for artist_id, _ in artist_names[track.id]):
+            score += 1.0
+        scores.append(min(score, 1.0))
+    return np.array(scores)
+
+
+def _feedback_scores(
+    *, user: User, tracks: Sequence[Track], artist_names: dict[int, list[tuple[int, str]]]
+) -> np.ndarray:
+    """Per track: its own feedback, plus a lighter echo of the feedback on its artists."""
+    rows = list(Feedback.objects.filter(user=user).values_list("track_id", "kind"))
+    if not rows:
+        return np.zeros(len(tracks))
+    per_track: dict[int, float] = defaultdict(float)
+    for track_id, kind in rows:
+        per_track[track_id] += FEEDBACK_VALUE.get(kind, -1.0)
+    per_artist: dict[int, float] = defaultdict(float)
+    for track_id, artist_id in TrackArtist.objects.filter(track_id__in=list(per_track)).values_list(
+        "track_id", "artist_id"
+    ):
+        per_artist[artist_id] += per_track[track_id]
+    scores = []
+    for track in tracks:
+        artist_echo = sum(per_artist.get(artist_id, 0.0) for artist_id, _ in artist_names[track.id])
+        scores.append(np.clip(per_track.get(track.id, 0.0) + 0.3 * artist_echo, -1.0, 1.0))
+    return np.array(scores)
+
+
+def _history_centroids(*, user: User) -> tuple[np.ndarray | None, np.ndarray | None]:
+    recent_ids = list(Play.objects.filter(user=user).values_list("track_id", flat=True)[:50])
+    top_ids = list(
+        TopTrack.objects.filter(user=user, time_range__in=("short_term", "medium_term")).values_list(
+            "track_id", flat=True
+        )
+    )
+    vectors = dict(
+        TrackProfile.objects.filter(
+            track_id__in=set(recent_ids) | set(top_ids), embedding__isnull=False
+        ).values_list("track_id", "embedding")
+    )
+
+    def mean_of(ids: list[int]) -> np.ndarray | None:
+        rows = [np.asarray(vectors[i], dtype=np.float32) for i in ids if i in vectors]
+        return centroid(np.array(rows)) if rows else None
+
+    return mean_of(recent_ids), mean_of(top_ids)
+
+
+def _has_history(user: User) -> bool:
+    return Play.objects.filter(user=user).exists() or TopTrack.objects.filter(user=user).exists()
+
+
+def _allowed(
+    arrays: CandidateArrays, tracks: Sequence[Track], *, exclude_artist_ids: set[int], allow_explicit: bool
+) -> np.ndarray:
+    allowed = np.ones(len(tracks), dtype=bool)
+    if not allow_explicit:
+        allowed &= ~arrays.explicit
+    if exclude_artist_ids:
+        allowed &= np.array([not (set(names) & exclude_artist_ids) for names in arrays.artists])
+    return allowed
+
+
+def _bucket_choice(
+    *, user: User, arrays: CandidateArrays, weights: Weights, rng: np.random.Generator
+) -> tuple[int | None, np.ndarray]:
+    """A diversity bucket for this request and the sampling bonus it gives its tracks.
+
+    Buckets slice candidates by artist; the chosen slice (never the one served last) gets a
+    bonus of one temperature unit, so a request leans toward a different slice each time
+    (about e≈2.7× the odds) without ever trading away mood fit as a hard cut would.
+    """
+    if weights.buckets <= 1:
+        return None, np.zeros(len(arrays))
+    last = ServedList.objects.filter(user=user).values_list("bucket", flat=True).first()
+    bucket = choose_bucket(rng, weights.buckets, avoid=last)
+    in_bucket = artist_buckets(arrays.artists, weights.buckets) == bucket
+    return bucket, np.where(in_bucket, max(weights.temperature, 0.02), 0.0)
+
+
+def _floats(values: Iterable[float | int | None]) -> np.ndarray:
+    return np.array([np.nan if value is None else float(value) for value in values], dtype=np.float64)
+
+
+# --- explanation and record -----------------------------------------------------------------------
+
+SOURCE_WORDS = {
+    "artists": "from artists you listen to",
+    "cooccurrence": "often played alongside your tracks",
+    "popular": "popular right now",
+    MOOD_SOURCE: "a catalog find for this mood",
+}
+
+
+def explanation(*, reason: str, sources: Sequence[str], parts: dict[str, float]) -> str:
+    """The mood reason, where the track came from, and its strongest personal tie, in plain words."""
+    bits = [reason]
+    where = next((SOURCE_WORDS[s] for s in sources if s in SOURCE_WORDS), "")
+    if where:
+        bits.append(where)
+    if parts.get("recent", 0) > 0.8 * max(parts.get("top", 0), 0.01) and parts.get("recent", 0) > 0.3:
+        bits.append("close to what you've played lately")
+    elif parts.get("top", 0) > 0.3:
+        bits.append("close to your favourites")
+    if parts.get("preference", 0) > 0:
+        bits.append("matches what you asked for")
+    if parts.get("feedback", 0) > 0:
+        bits.append("you liked similar tracks")
+    return " · ".join(bits)
+
+
+def _recommended(
+    track: Track,
+    artists: list[tuple[int, str]],
+    *,
+    score: float,
+    parts: dict[str, float],
+    sources: list[str],
+    label: str,
+    valence: float,
+    energy: float,
+) -> RecommendedTrack:
+    known_valence = None if np.isnan(valence) else float(valence)
+    known_energy = None if np.isnan(energy) else float(energy)
+    reason = reason_for_track(
+        label=label,
+        genre=track.genre,
+        valence=known_valence,
+        energy=known_energy,
+        acousticness=track.acousticness,
+    )
     return RecommendedTrack(
         track_id=track.id,
         spotify_id=track.spotify_id,
@@ -128,14 +461,65 @@ def _recommended(track: Track, artists: list[tuple[int, str]], score: float, lab
         album=track.album.name if track.album else "",
         duration_ms=track.duration_ms,
         genre=track.genre,
-        valence=track.valence,
-        energy=track.energy,
+        valence=known_valence,
+        energy=known_energy,
         score=score,
-        reason=reason_for_track(
-            label=label,
-            genre=track.genre,
-            valence=track.valence,
-            energy=track.energy,
-            acousticness=track.acousticness,
-        ),
+        reason=explanation(reason=reason, sources=sources, parts=parts),
+        sources=sources,
+        parts={name: round(value, 4) for name, value in parts.items()},
     )
+
+
+@transaction.atomic
+def _record(
+    *,
+    user: User,
+    picks: list[RecommendedTrack],
+    text: str,
+    label: str,
+    valence: float,
+    arousal: float,
+    strategy: str,
+    bucket: int,
+    weights: Weights,
+    cold_start: bool,
+) -> list[RecommendedTrack]:
+    served = ServedList.objects.create(
+        user=user,
+        request_text=text[:2000],
+        mood_label=label,
+        valence=valence,
+        arousal=arousal,
+        strategy=strategy,
+        bucket=bucket,
+        weights=vars(weights),
+        cold_start=cold_start,
+    )
+    items = ServedItem.objects.bulk_create(
+        [
+            ServedItem(
+                served=served,
+                track_id=pick.track_id,
+                position=position,
+                score=pick.score,
+                parts=pick.parts,
+                sources=pick.sources,
+                explanation=pick.reason[:300],
+            )
+            for position, pick in enumerate(picks)
+        ]
+    )
+    return [replace(pick, served_item_id=item.pk) for pick, item in zip(picks, items, strict=True)]
+
+
+# --- feedback -----------------------------------------------------------------------------------
+
+
+def feedback_record(*, user: User, track_id: int, kind: str, served_item_id: int | None = None) -> Feedback:
+    """Store 👍/👎/skip/saved for one of the listener's tracks; the next ranking reads it."""
+    if kind not in Feedback.Kind.values:
+        raise ValueError(f"unknown feedback {kind!r}")
+    item = None
+    if served_item_id is not None:
+        item = ServedItem.objects.filter(pk=served_item_id, served__user=user, track_id=track_id).first()
+    return Feedback.objects.create(user=user, track_id=track_id, kind=kind, item=item)

@@ -18,10 +18,14 @@ class RecommendedTrack:
     energy: float | None
     score: float
     reason: str
+    sources: list[str] = field(default_factory=list, hash=False)
+    parts: dict[str, float] = field(default_factory=dict, hash=False)
+    served_item_id: int | None = None
 
     def as_dict(self) -> dict[str, object]:
         """JSON-safe: plain str/int/float/None and a list of str."""
         data = asdict(self)
         data["artists"] = list(self.artists)
+        data["sources"] = list(self.sources)
         data["score"] = round(float(self.score), 4)
         return data

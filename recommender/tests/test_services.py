@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from recommender.models import TrackProfile
+from recommender.models import RankingWeights, TrackProfile
 from recommender.profiles import track_profiles_embed_missing, track_profiles_refresh
-from recommender.rank import RankWeights
 from recommender.services import recommend_tracks
 from spotify.models import Album, Artist, Play, TimeRange, TopTrack, Track, TrackArtist
 
@@ -120,19 +119,17 @@ def test_it_leaves_out_tracks_the_listener_already_knows(alice, charlie, catalog
             for t in _recommend(alice, "sadness", -0.7, -0.4, seed, exclude_track_ids=[excluded.pk])
         }
         assert ids.isdisjoint({top.pk, played.pk, excluded.pk})
-    everything = RankWeights(max_per_artist=PER_MOOD)
-    charlie_ids = {
-        t.track_id for t in _recommend(charlie, "sadness", -0.7, -0.4, count=TRACKS, weights=everything)
-    }
+    RankingWeights.objects.create(max_per_artist=PER_MOOD, buckets=1)  # let everything through
+    charlie_ids = {t.track_id for t in _recommend(charlie, "sadness", -0.7, -0.4, count=TRACKS)}
     assert len(charlie_ids) == TRACKS
     assert {top.pk, played.pk} <= charlie_ids
 
 
 def test_it_gives_two_different_lists_that_both_fit_the_mood(alice, catalog):
-    first = _recommend(alice, "sadness", -0.7, -0.4, seed=1)
-    second = _recommend(alice, "sadness", -0.7, -0.4, seed=2)
+    first = _recommend(alice, "sadness", -0.7, -0.4, seed=1, count=4)
+    second = _recommend(alice, "sadness", -0.7, -0.4, seed=2, count=4)
 
-    assert [t.track_id for t in first] != [t.track_id for t in second]
+    assert {t.track_id for t in first}.isdisjoint({t.track_id for t in second}), "served tracks repeat"
     assert all(t.valence is not None and t.valence < 0.5 for t in first + second)
 
 
@@ -149,7 +146,7 @@ def test_it_explains_each_track_in_json_safe_form(alice, catalog):
 
     data = json.loads(json.dumps(track.as_dict()))
     assert data["artists"] and data["album"] == "Sad Songs"
-    assert data["reason"].endswith("— fits a low mood")
+    assert "— fits a low mood" in data["reason"]
     assert set(data) >= {
         "track_id",
         "spotify_id",
