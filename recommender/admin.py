@@ -3,7 +3,16 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from recommender.models import TrackProfile
+from recommender.models import (
+    Candidate,
+    Feedback,
+    ListenerSettings,
+    RankingWeights,
+    ServedItem,
+    ServedList,
+    TastePreference,
+    TrackProfile,
+)
 
 
 @admin.register(TrackProfile)
@@ -19,3 +28,106 @@ class TrackProfileAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(RankingWeights)
+class RankingWeightsAdmin(admin.ModelAdmin):
+    """Tuning is append-only: "change" saves a new row, so every list's weights stay traceable.
+
+    The newest row is in force; the admin's history and ``created_by`` say who changed what.
+    """
+
+    list_display = (
+        "created_at",
+        "created_by",
+        "alpha_emotion",
+        "beta_recent",
+        "gamma_top",
+        "temperature",
+        "note",
+    )
+    readonly_fields = ("created_at", "created_by")
+    fieldsets = (
+        ("Score", {"fields": ("alpha_emotion", "beta_recent", "gamma_top", "fit", "popularity")}),
+        ("Listener signals", {"fields": ("preference", "feedback")}),
+        (
+            "Variety",
+            {"fields": ("temperature", "buckets", "repeat_window", "max_per_artist", "candidate_pool")},
+        ),
+        (None, {"fields": ("note", "created_at", "created_by")}),
+    )
+
+    def save_model(self, request: HttpRequest, obj: RankingWeights, form: object, change: bool) -> None:
+        if change:
+            obj.pk = None  # keep the old row: a change is a new version
+            obj._state.adding = True
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request: HttpRequest, obj: RankingWeights | None = None) -> bool:
+        return False
+
+
+class ServedItemInline(admin.TabularInline):
+    model = ServedItem
+    extra = 0
+    can_delete = False
+    fields = ("position", "track", "score", "sources", "explanation", "parts")
+    readonly_fields = fields
+    raw_id_fields = ("track",)
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ServedList)
+class ServedListAdmin(admin.ModelAdmin):
+    """Every list served, with the mood, strategy, bucket and weights behind it."""
+
+    list_display = ("created_at", "user", "mood_label", "strategy", "bucket", "cold_start", "request_text")
+    list_filter = ("mood_label", "strategy", "cold_start")
+    search_fields = ("user__email", "request_text")
+    readonly_fields = [field.name for field in ServedList._meta.fields]
+    inlines = [ServedItemInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "track", "kind", "item")
+    list_filter = ("kind",)
+    search_fields = ("user__email", "track__name")
+    raw_id_fields = ("track", "item")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(ListenerSettings)
+class ListenerSettingsAdmin(admin.ModelAdmin):
+    list_display = (
+        "user",
+        "mood_strategy",
+        "share_artists",
+        "share_cooccurrence",
+        "share_popular",
+        "updated_at",
+    )
+    search_fields = ("user__email",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(TastePreference)
+class TastePreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "label", "value", "liked", "source", "created_at")
+    list_filter = ("kind", "liked", "source")
+    search_fields = ("user__email", "label", "value")
+    raw_id_fields = ("user",)
+
+
+@admin.register(Candidate)
+class CandidateAdmin(admin.ModelAdmin):
+    list_display = ("user", "track", "sources", "weight", "reason", "fetched_at")
+    search_fields = ("user__email", "track__name")
+    raw_id_fields = ("user", "track")
+    list_select_related = ("user", "track")

@@ -133,8 +133,13 @@ def recommend_tracks(
     weights = effective_weights(user=user, settings=settings)
     strategy = strategy or settings.mood_strategy
     allow_explicit = settings.allow_explicit if allow_explicit is None else allow_explicit
-    region = target_region(valence, arousal, strategy="lift" if strategy == MoodStrategy.LIFT else "match")
-    query = embed_text(mood_query_text(label, valence, arousal, text))
+    lift = strategy == MoodStrategy.LIFT and valence < 0.2
+    region = target_region(valence, arousal, strategy="lift" if lift else "match")
+    if lift:
+        # Ask the index for where the listener wants to go, not where they are.
+        query = embed_text(mood_query_text("joy", 0.3, max(arousal, 0.0), text))
+    else:
+        query = embed_text(mood_query_text(label, valence, arousal, text))
 
     excluded = _excluded_track_ids(user=user, weights=weights) | set(exclude_track_ids)
     pool = _gather_pool(user=user, query=query, excluded=excluded, limit=weights.candidate_pool)
@@ -179,6 +184,7 @@ def recommend_tracks(
             label=label,
             valence=arrays.valence[index],
             energy=arrays.energy[index],
+            lift=lift,
         )
         for index in chosen
     ]
@@ -443,6 +449,7 @@ def _recommended(
     label: str,
     valence: float,
     energy: float,
+    lift: bool = False,
 ) -> RecommendedTrack:
     known_valence = None if np.isnan(valence) else float(valence)
     known_energy = None if np.isnan(energy) else float(energy)
@@ -453,6 +460,8 @@ def _recommended(
         energy=known_energy,
         acousticness=track.acousticness,
     )
+    if lift:
+        reason = f"{reason.rsplit(' — ', 1)[0]} — to lift your mood"
     return RecommendedTrack(
         track_id=track.id,
         spotify_id=track.spotify_id,

@@ -36,6 +36,19 @@ ENERGY_REQUESTS = {
     "gym",
 }
 _TOKEN = re.compile(r"[a-z]+")
+_LIFT = re.compile(
+    r"\b(lift|cheer|pick) (me )?up\b|\bfeel better\b|\bhappier\b|\bbrighten\b|\buplifting\b", re.I
+)
+_STAY = re.compile(r"\bstay with me\b|\bmatch(es)? my mood\b|\bsit with\b|\bwallow\b|\blean into\b", re.I)
+
+
+def requested_strategy(text: str) -> str | None:
+    """ "lift me up" → lift, "stay with me" → stay, otherwise the listener's own setting (None)."""
+    if _LIFT.search(text):
+        return "lift"
+    if _STAY.search(text):
+        return "stay"
+    return None
 
 
 @dataclass(frozen=True)
@@ -45,15 +58,17 @@ class ListeningTarget:
     label: str
     valence: float
     arousal: float
+    strategy: str | None = None  # "stay" | "lift" | None (use the listener's setting)
 
 
 def listening_target(mood: EmotionEstimate, text: str) -> ListeningTarget:
     words = set(_TOKEN.findall(text.lower()))
+    strategy = requested_strategy(text)
     if words & CALM_REQUESTS:
-        return ListeningTarget("calm", max(mood.valence, 0.0), min(mood.arousal, -0.6))
+        return ListeningTarget("calm", max(mood.valence, 0.0), min(mood.arousal, -0.6), strategy)
     if words & ENERGY_REQUESTS:
-        return ListeningTarget("energize", max(mood.valence, 0.4), max(mood.arousal, 0.6))
+        return ListeningTarget("energize", max(mood.valence, 0.4), max(mood.arousal, 0.6), strategy)
     if mood.label == "fear":
         # Stress and worry: meet it gently rather than amplify it.
-        return ListeningTarget("calm", max(mood.valence, -0.2), min(mood.arousal, -0.4))
-    return ListeningTarget(mood.label, mood.valence, mood.arousal)
+        return ListeningTarget("calm", max(mood.valence, -0.2), min(mood.arousal, -0.4), strategy)
+    return ListeningTarget(mood.label, mood.valence, mood.arousal, strategy)

@@ -87,7 +87,13 @@ def recommend_for_mood(*, user: User, mood: EmotionEstimate, text: str, count: i
     """What the agent picks for this mood and these words; ``manage.py recommend`` prints the same."""
     target = listening_target(mood, text)
     return recommender_services.recommend_tracks(
-        user=user, label=target.label, valence=target.valence, arousal=target.arousal, text=text, count=count
+        user=user,
+        label=target.label,
+        valence=target.valence,
+        arousal=target.arousal,
+        text=text,
+        count=count,
+        strategy=target.strategy,
     )
 
 
