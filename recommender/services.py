@@ -40,6 +40,7 @@ from recommender.rank import (
     score_parts,
     select,
 )
+from recommender.recall import has_listening_history
 from recommender.types import RecommendedTrack
 from spotify.models import Play, TopTrack, Track, TrackArtist
 
@@ -134,18 +135,21 @@ def recommend_tracks(
     strategy = strategy or settings.mood_strategy
     allow_explicit = settings.allow_explicit if allow_explicit is None else allow_explicit
     lift = strategy == MoodStrategy.LIFT and valence < 0.2
-    region = target_region(valence, arousal, strategy="lift" if lift else "match")
     if lift:
-        # Ask the index for where the listener wants to go, not where they are.
-        query = embed_text(mood_query_text("joy", 0.3, max(arousal, 0.0), text))
+        # Aim where the listener wants to go — gently positive, a little more energy — not
+        # where they are; the index is asked for that place too.
+        lifted_valence, lifted_arousal = min(valence + 0.9, 0.4), max(arousal + 0.3, -0.1)
+        region = target_region(lifted_valence, lifted_arousal)
+        query = embed_text(mood_query_text("joy", lifted_valence, lifted_arousal, text))
     else:
+        region = target_region(valence, arousal)
         query = embed_text(mood_query_text(label, valence, arousal, text))
 
     excluded = _excluded_track_ids(user=user, weights=weights) | set(exclude_track_ids)
     pool = _gather_pool(user=user, query=query, excluded=excluded, limit=weights.candidate_pool)
     if not pool:
         return []
-    cold_start = not any(MOOD_SOURCE not in sources for sources in pool.values()) and not _has_history(user)
+    cold_start = not has_listening_history(user=user)
     arrays, tracks, artist_names = _candidate_arrays(user=user, pool=pool)
     recent, top = _history_centroids(user=user)
     scores, parts = score_parts(arrays, query=query, recent=recent, top=top, region=region, weights=weights)
@@ -374,10 +378,6 @@ def _history_centroids(*, user: User) -> tuple[np.ndarray | None, np.ndarray | N
         return centroid(np.array(rows)) if rows else None
 
     return mean_of(recent_ids), mean_of(top_ids)
-
-
-def _has_history(user: User) -> bool:
-    return Play.objects.filter(user=user).exists() or TopTrack.objects.filter(user=user).exists()
 
 
 def _allowed(

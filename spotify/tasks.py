@@ -7,6 +7,7 @@ import random
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 
 from accounts.models import User
 
@@ -53,7 +54,16 @@ def sync_library(self, user_id: int) -> dict[str, int] | None:  # type: ignore[n
         else:
             countdown = retry_delay(self.request.retries)
         raise self.retry(countdown=countdown, exc=exc) from exc
+    if isinstance(report, services.SyncReport):
+        _recall_after_sync(user_id)
     return vars(report)
+
+
+def _recall_after_sync(user_id: int) -> None:
+    """A fresh library means fresh candidates; queued once the sync's writes are committed."""
+    from recommender.tasks import recall_candidates  # recommender depends on spotify, not back
+
+    transaction.on_commit(lambda: recall_candidates.delay(user_id))
 
 
 @shared_task

@@ -122,6 +122,7 @@ CELERY_TASK_TIME_LIMIT = 600
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "embed-missing-track-profiles": {"task": "recommender.tasks.embed_missing_profiles", "schedule": 300.0},
     "sync-due-libraries": {"task": "spotify.tasks.sync_due_libraries", "schedule": 900.0},
+    "recall-due-candidates": {"task": "recommender.tasks.recall_due_candidates", "schedule": 1800.0},
 }
 
 # --- Auth ------------------------------------------------------------------------------------
