@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from accounts.models import User
+from recommender.services import feedback_record
 from spotify import services as spotify_services
 from spotify.errors import (
     SpotifyAuthExpired,
@@ -62,9 +63,44 @@ def playlist_save_from_message(*, user: User, message_id: int, name: str) -> dic
         ) from exc
     except SpotifyError as exc:
         raise ActionError(spotify_error_message(exc)) from exc
+    for track in message.tracks:
+        if track.get("track_id"):
+            feedback_record(
+                user=user,
+                track_id=track["track_id"],
+                kind="saved",
+                served_item_id=track.get("served_item_id"),
+            )
     return {
         "type": "action",
         "action": "playlist_created",
         "text": f"Saved {len(track_ids)} tracks to “{playlist.name}” on your Spotify.",
         "playlist": {"spotify_id": playlist.spotify_id, "name": playlist.name},
+    }
+
+
+FEEDBACK_REPLIES = {
+    "like": "Noted — more like this.",
+    "dislike": "Got it — I won't play that again.",
+    "skip": "Skipped — I'll lean away from that.",
+}
+
+
+def feedback_give(*, user: User, message_id: int, track_id: int, kind: str) -> dict:
+    """👍/👎/skip on a track from one of *this listener's* recommendation messages."""
+    if kind not in FEEDBACK_REPLIES:
+        raise ActionError("Feedback can be like, dislike or skip.")
+    message = Message.objects.filter(
+        pk=message_id, conversation__user=user, role=Message.Role.ASSISTANT
+    ).first()
+    track = next((t for t in (message.tracks if message else []) if t.get("track_id") == track_id), None)
+    if track is None:
+        raise ActionError("I can't find that track any more.")
+    feedback_record(user=user, track_id=track_id, kind=kind, served_item_id=track.get("served_item_id"))
+    return {
+        "type": "action",
+        "action": "feedback",
+        "kind": kind,
+        "track_id": track_id,
+        "text": FEEDBACK_REPLIES[kind],
     }

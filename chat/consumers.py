@@ -19,7 +19,7 @@ from django.urls import reverse
 from spotify.selectors import spotify_status
 
 from . import selectors
-from .actions import ActionError, playlist_save_from_message
+from .actions import ActionError, feedback_give, playlist_save_from_message
 from .agent.turn import TurnError, run_turn
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._on_message(content)  # type: ignore[arg-type]
         elif kind == "save_playlist":
             await self._on_save_playlist(content)  # type: ignore[arg-type]
+        elif kind == "feedback":
+            await self._on_feedback(content)  # type: ignore[arg-type]
         else:
             await self._error("bad_frame", 'Expected {"type": "message", "text": "..."}.')
 
@@ -75,6 +77,25 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except Exception:
             logger.exception("saving a playlist crashed for user %s", self.user.pk)
             await self._error("internal", "Something went wrong on our side while saving the playlist.")
+            return
+        await self.send_json(event)
+        await self.send_json({"type": "done"})
+
+    async def _on_feedback(self, content: dict) -> None:
+        message_id, track_id, feedback = (
+            content.get("message_id"),
+            content.get("track_id"),
+            content.get("kind"),
+        )
+        if not isinstance(message_id, int) or not isinstance(track_id, int) or not isinstance(feedback, str):
+            await self._error("bad_frame", "Feedback needs a message_id, a track_id and a kind.")
+            return
+        try:
+            event = await database_sync_to_async(feedback_give)(
+                user=self.user, message_id=message_id, track_id=track_id, kind=feedback
+            )
+        except ActionError as exc:
+            await self._error("action_failed", exc.message)
             return
         await self.send_json(event)
         await self.send_json({"type": "done"})

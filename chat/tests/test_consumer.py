@@ -206,3 +206,30 @@ async def test_a_listener_cannot_save_someone_elses_recommendations(alice, charl
     error = await charlie_socket.receive_json_from(timeout=5)
     assert error["type"] == "error" and "can't find those tracks" in error["message"]
     await charlie_socket.disconnect()
+
+
+async def test_a_thumbs_down_is_stored_and_that_track_never_comes_back(alice, small_catalog):
+    from recommender.models import Feedback
+
+    communicator, _, _ = await connect(alice)
+    await communicator.receive_json_from(timeout=5)
+    await communicator.send_json_to({"type": "message", "text": "I feel down today"})
+    events = await receive_until_done(communicator)
+    tracks_event = next(event for event in events if event["type"] == "tracks")
+    disliked = tracks_event["tracks"][0]
+
+    frame = {"type": "feedback", "message_id": tracks_event["message_id"], "track_id": disliked["track_id"]}
+    await communicator.send_json_to({**frame, "kind": "dislike"})
+    ack = await communicator.receive_json_from(timeout=5)
+    assert ack["type"] == "action" and ack["kind"] == "dislike"
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "done"
+    stored = await database_sync_to_async(list)(
+        Feedback.objects.filter(user=alice).values_list("track_id", "kind")
+    )
+    assert stored == [(disliked["track_id"], "dislike")]
+
+    await communicator.send_json_to({"type": "message", "text": "I feel down today"})
+    again = await receive_until_done(communicator)
+    later = next(event for event in again if event["type"] == "tracks")["tracks"]
+    assert disliked["track_id"] not in {track["track_id"] for track in later}
+    await communicator.disconnect()

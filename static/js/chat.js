@@ -89,10 +89,27 @@
         meta.append(el("span", "", `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`));
       }
       card.append(meta);
+      const actions = el("div", "card-actions");
       const button = el("button", "", "▶ Play");
       button.type = "button";
       button.addEventListener("click", () => play(track));
-      card.append(button);
+      actions.append(button);
+      if (messageId && track.track_id) {
+        for (const [kind, label, title] of [["like", "👍", "More like this"], ["dislike", "👎", "Not for me"]]) {
+          const vote = el("button", "vote", label);
+          vote.type = "button";
+          vote.title = title;
+          vote.setAttribute("aria-label", `${title}: ${track.name}`);
+          vote.addEventListener("click", () => {
+            if (!socket || socket.readyState !== WebSocket.OPEN) return;
+            socket.send(JSON.stringify({ type: "feedback", message_id: messageId, track_id: track.track_id, kind }));
+            card.dataset.feedback = kind;
+            actions.querySelectorAll(".vote").forEach((b) => { b.disabled = true; });
+          });
+          actions.append(vote);
+        }
+      }
+      card.append(actions);
       grid.append(card);
     }
     const last = log.lastElementChild;
@@ -123,7 +140,10 @@
       }
       log.before(box);
     },
-    action(event) { addMessage("assistant", event.text, "action"); },
+    action(event) {
+      if (event.action === "feedback") { statusEl.textContent = event.text; return; }
+      addMessage("assistant", event.text, "action");
+    },
     error(event) {
       addMessage("assistant", event.message, "error");
       document.querySelectorAll(".save-playlist button[disabled]").forEach((b) => { b.disabled = false; });
