@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("library/", include("spotify.urls")),
+    path("preferences/", include("recommender.urls")),
     path("", include("chat.urls")),
 ]

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+
+from recommender.models import ListenerSettings, TastePreference
+
+pytestmark = pytest.mark.django_db
+
+FORM = {"mood_strategy": "lift", "share_artists": 20, "share_cooccurrence": 30, "share_popular": 50}
+
+
+def test_a_listener_saves_their_strategy_and_source_shares(client, alice):
+    client.force_login(alice)
+    assert client.get("/preferences/").status_code == 200
+
+    response = client.post("/preferences/", FORM)
+
+    assert response.status_code == 302
+    settings = ListenerSettings.objects.get(user=alice)
+    assert settings.mood_strategy == "lift"
+    assert settings.source_shares == {"artists": 0.2, "cooccurrence": 0.3, "popular": 0.5}
+
+
+def test_shares_that_do_not_add_up_are_refused_with_a_reason(client, alice):
+    client.force_login(alice)
+    response = client.post("/preferences/", {**FORM, "share_popular": 10})
+    assert response.status_code == 200
+    assert "must add up to 100 (they add up to 60)" in response.content.decode()
+    assert not ListenerSettings.objects.filter(user=alice).exists()
+
+
+def test_a_listener_can_forget_only_their_own_tastes(client, alice, charlie):
+    mine = TastePreference.objects.create(user=alice, kind="genre", value="rap", label="Boom bap", liked=False)
+    theirs = TastePreference.objects.create(user=charlie, kind="genre", value="pop", label="Hyperpop", liked=True)
+    client.force_login(alice)
+    page = client.get("/preferences/").content.decode()
+    assert "Boom bap" in page and "Hyperpop" not in page
+
+    client.post(f"/preferences/tastes/{theirs.pk}/forget/")
+    client.post(f"/preferences/tastes/{mine.pk}/forget/")
+
+    assert list(TastePreference.objects.values_list("user__email", flat=True)) == ["charlie@example.com"]
