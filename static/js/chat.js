@@ -95,7 +95,7 @@
       button.addEventListener("click", () => play(track));
       actions.append(button);
       if (messageId && track.track_id) {
-        for (const [kind, label, title] of [["like", "👍", "More like this"], ["dislike", "👎", "Not for me"]]) {
+        for (const [kind, label, title] of [["like", "♥", "More like this"], ["dislike", "✕", "Not for me"]]) {
           const vote = el("button", "vote", label);
           vote.type = "button";
           vote.title = title;
