@@ -476,6 +476,7 @@ def _recommended(
         reason=explanation(reason=reason, sources=sources, parts=parts),
         sources=sources,
         parts={name: round(value, 4) for name, value in parts.items()},
+        lifted=lift,
     )
 
 

@@ -21,6 +21,7 @@ class RecommendedTrack:
     sources: list[str] = field(default_factory=list, hash=False)
     parts: dict[str, float] = field(default_factory=dict, hash=False)
     served_item_id: int | None = None
+    lifted: bool = False  # chosen to lift a low mood rather than meet it
 
     def as_dict(self) -> dict[str, object]:
         """JSON-safe: plain str/int/float/None and a list of str."""

@@ -75,7 +75,7 @@ def run_turn(*, user: User, text: str, rng: random.Random | None = None) -> Turn
         reply = replies.thanks_reply(rng)
     else:
         tracks = _recommend_or_explain(user=user, mood=mood, text=text, count=requested_count(text))
-        lifted = bool(tracks) and "lift your mood" in str(tracks[0].get("reason", ""))
+        lifted = bool(tracks) and tracks[0]["lifted"]
         reply = replies.recommendation_reply(mood, len(tracks), rng, lift=lifted)
     message = services.assistant_message_create(conversation=conversation, text=reply, tracks=tracks)
     result.events.append({"type": "message", "id": message.pk, "role": "assistant", "text": reply})
