@@ -30,8 +30,12 @@ def test_shares_that_do_not_add_up_are_refused_with_a_reason(client, alice):
 
 
 def test_a_listener_can_forget_only_their_own_tastes(client, alice, charlie):
-    mine = TastePreference.objects.create(user=alice, kind="genre", value="rap", label="Boom bap", liked=False)
-    theirs = TastePreference.objects.create(user=charlie, kind="genre", value="pop", label="Hyperpop", liked=True)
+    mine = TastePreference.objects.create(
+        user=alice, kind="genre", value="rap", label="Boom bap", liked=False
+    )
+    theirs = TastePreference.objects.create(
+        user=charlie, kind="genre", value="pop", label="Hyperpop", liked=True
+    )
     client.force_login(alice)
     page = client.get("/preferences/").content.decode()
     assert "Boom bap" in page and "Hyperpop" not in page

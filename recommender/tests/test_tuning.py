@@ -85,7 +85,7 @@ def test_the_source_ratio_controller_changes_the_source_mix(alice, small_catalog
     for index, track in enumerate(small_catalog):
         source = "artists" if index % 2 else "popular"
         Candidate.objects.create(user=alice, track=track, sources=[source], weight=0.5, fetched_at=now)
-    RankingWeights.objects.create(repeat_window=0, buckets=1)
+    RankingWeights.objects.create(repeat_window=0, buckets=1, temperature=0.0)
     give_history(alice)
     settings = ListenerSettings.objects.create(
         user=alice, share_artists=100, share_cooccurrence=0, share_popular=0
