@@ -32,11 +32,20 @@ _SMALL_TALK = (
 _THANKS = ("You're welcome! Ask any time.", "Glad it helps. Want more?", "Anytime — enjoy the music.")
 
 
-def recommendation_reply(mood: EmotionEstimate, count: int, rng: random.Random) -> str:
+_LIFT_OPENERS = (
+    "Let's lift you up a little.",
+    "Here's something brighter to pull you up.",
+    "Let's nudge the mood upward.",
+)
+
+
+def recommendation_reply(mood: EmotionEstimate, count: int, rng: random.Random, *, lift: bool = False) -> str:
     if count == 0:
         return (
             "I couldn't find tracks for that yet — the catalog may still be loading. Try again in a minute."
         )
+    if lift:
+        return f"{rng.choice(_LIFT_OPENERS)} {rng.choice(_PICK_LINES).format(n=count)}"
     opener = rng.choice(_MOOD_OPENERS.get(mood.label, _MOOD_OPENERS["neutral"]))
     return f"{opener} {rng.choice(_PICK_LINES).format(n=count)}"
 

@@ -64,3 +64,18 @@ def test_a_calm_request_gets_calmer_tracks_than_a_party_request(small_catalog):
 
     calm = mean_energy("I'm stressed, play something calm")
     assert calm < 0.4 < mean_energy("let's party, something upbeat")
+
+
+@pytest.mark.django_db
+def test_a_lift_request_is_answered_as_a_lift(alice, small_catalog):
+    from chat.agent.turn import run_turn
+
+    result = run_turn(user=alice, text="I'm sad, lift me up")
+    reply = next(event["text"] for event in result.events if event["type"] == "message")
+    tracks = next(event["tracks"] for event in result.events if event["type"] == "tracks")
+    assert all(track["lifted"] for track in tracks)
+    assert reply.split(".")[0] in {
+        "Let's lift you up a little",
+        "Here's something brighter to pull you up",
+        "Let's nudge the mood upward",
+    }
