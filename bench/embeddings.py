@@ -3,6 +3,14 @@
 Prints a table and asserts nothing. The embedding rows need no database; the pgvector
 rows run only when the configured database holds embedded TrackProfiles (point
 EMBEDDED_DATABASE_NAME or DATABASE_URL at a loaded catalog).
+
+Options:
+  --retrieval  how well mood queries retrieve the demo catalog (demo/catalog.json.gz, no
+               database): mean valence/energy distance of the top 50 to the mood's target and
+               genre precision for queries that name a genre, for the mood texts as written
+               and with the title and artists put back in front.
+  --refresh    time a full track_profiles_refresh of the configured database's catalog after
+               clearing its text hashes (everything is re-embedded; the result is unchanged).
 """
 
 from __future__ import annotations
@@ -18,8 +26,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from recommender import embeddings
 from recommender.embeddings import INTRA_OP_THREADS, embed_text, embed_texts
-from recommender.mood_text import mood_query_text, mood_text_for_track
+from recommender.mood_text import mood_query_text, mood_text_for_track, target_region
 
 GENRES = ("pop", "rock", "metal", "folk", "edm", "hip-hop", "jazz", "r&b", "classical", "latin")
 MOODS = (
@@ -46,7 +55,6 @@ def synthetic_mood_texts(count: int, seed: int = 0) -> list[str]:
             acousticness=float(rng.random()),
             instrumentalness=float(rng.random() ** 3),
             speechiness=float(rng.random() ** 3),
-            mode=int(rng.integers(0, 2)),
         )
         for index in range(count)
     ]
@@ -63,12 +71,17 @@ def percentiles_ms(call: Callable[[int], object], runs: int) -> tuple[float, flo
 
 
 def bench_embeddings(rows: list[tuple[str, str]]) -> None:
-    texts = synthetic_mood_texts(2000)
+    # Numbered texts are all distinct, so embed_texts cannot skip duplicates here.
+    texts = [f"{text} {index}" for index, text in enumerate(synthetic_mood_texts(2000))]
     embed_texts(texts[:64])  # load the model outside the timing
+    _, tokenizer = embeddings._load()
+    tokens = statistics.mean(len(encoding.ids) for encoding in tokenizer.encode_batch(texts))
     start = time.perf_counter()
-    embed_texts(texts, batch_size=64)
+    embed_texts(texts)
     elapsed = time.perf_counter() - start
-    rows.append(("embed 2,000 mood texts, batch 64", f"{len(texts) / elapsed:,.0f} texts/s"))
+    rows.append(
+        (f"embed 2,000 distinct mood texts (~{tokens:.0f} tokens)", f"{len(texts) / elapsed:,.0f} texts/s")
+    )
     queries = [mood_query_text(*MOODS[index % len(MOODS)]) + f" #{index}" for index in range(200)]
     p50, p95 = percentiles_ms(lambda index: embed_text(queries[index]), len(queries))
     rows.append(("embed one query (p50 / p95)", f"{p50:.1f} / {p95:.1f} ms"))
@@ -121,9 +134,94 @@ def bench_pgvector(rows: list[tuple[str, str]]) -> None:
     rows.append(("HNSW recall@10 vs exact, ef_search 40", f"{statistics.mean(hits):.3f}"))
 
 
+def _demo_tracks() -> tuple[list[dict], dict[str, str]]:
+    from spotify.demo_files import catalog_file_read
+
+    catalog = catalog_file_read(Path(__file__).resolve().parent.parent / "demo" / "catalog.json.gz")
+    artists = {artist["id"]: artist["name"] for artist in catalog["artists"]}
+    return [track for track in catalog["tracks"] if track["valence"] is not None], artists
+
+
+RETRIEVAL_GENRE_QUERIES = (
+    ("joy", 0.7, 0.6, "some happy latin music", {"latin", "brazilian"}),
+    ("calm", 0.4, -0.6, "relaxing jazz please", {"jazz"}),
+    ("sadness", -0.6, -0.5, "sad classical piano", {"classical"}),
+    ("anger", -0.6, 0.8, "angry punk or metal", {"punk", "metal", "rock"}),
+    ("energize", 0.6, 0.8, "electronic music for a workout", {"electronic"}),
+    ("calm", 0.3, -0.5, "lofi beats to study", {"lofi"}),
+)
+RETRIEVAL_MOODS = (
+    *MOODS,
+    ("calm", 0.4, -0.7, "help me unwind after work"),
+    ("energize", 0.6, 0.8, "pump me up for the gym"),
+)
+
+
+def bench_retrieval(rows: list[tuple[str, str]], top: int = 50) -> None:
+    tracks, artists = _demo_tracks()
+    valence = np.array([track["valence"] for track in tracks])
+    energy = np.array([track["energy"] for track in tracks])
+    genres = np.array([track["genre"] for track in tracks])
+    features = ("valence", "energy", "tempo", "danceability", "acousticness", "instrumentalness")
+    texts = [
+        mood_text_for_track(
+            genre=track["genre"],
+            subgenre=track["subgenre"],
+            speechiness=track["speechiness"],
+            liveness=track["liveness"],
+            **{name: track[name] for name in features},
+        )
+        for track in tracks
+    ]
+    titled = [
+        f"{track['name']} by {', '.join(artists[i] for i in track['artist_ids'])}. {text}"
+        for track, text in zip(tracks, texts, strict=True)
+    ]
+    for label, variant in (("as written", texts), ("with title and artists", titled)):
+        vectors = embed_texts(variant)
+        distances, precisions = [], []
+        for mood, mood_valence, arousal, said, *wanted in (*RETRIEVAL_MOODS, *RETRIEVAL_GENRE_QUERIES):
+            query = embed_text(mood_query_text(mood, mood_valence, arousal, said))
+            best = np.argsort(-(vectors @ query))[:top]
+            region = target_region(mood_valence, arousal)
+            distances.append(np.hypot(valence[best] - region.valence, energy[best] - region.energy).mean())
+            if wanted:
+                precisions.append(np.isin(genres[best], list(wanted[0])).mean())
+        rows.append(
+            (
+                f"demo retrieval, texts {label}",
+                f"V/E distance@{top} {np.mean(distances):.3f}, genre prec.@{top} {np.mean(precisions):.2f}",
+            )
+        )
+
+
+def bench_refresh(rows: list[tuple[str, str]]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "personalais.settings.dev")
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        django.setup()
+    from recommender.models import TrackProfile
+    from recommender.profiles import track_profiles_refresh
+
+    embed_text("warm up")
+    TrackProfile.objects.update(text_hash="")
+    start = time.perf_counter()
+    count = track_profiles_refresh()
+    elapsed = time.perf_counter() - start
+    rows.append(
+        ("track_profiles_refresh, whole catalog", f"{count:,} tracks, {count / elapsed:,.0f} tracks/s")
+    )
+
+
 def main() -> None:
     rows: list[tuple[str, str]] = [("onnxruntime intra-op threads", str(INTRA_OP_THREADS))]
     bench_embeddings(rows)
+    if "--retrieval" in sys.argv:
+        bench_retrieval(rows)
+    if "--refresh" in sys.argv:
+        bench_refresh(rows)
     try:
         bench_pgvector(rows)
     except Exception as exc:  # a bench without a database still reports the model figures

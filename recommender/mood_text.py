@@ -1,14 +1,23 @@
 """Words for moods: track descriptions, mood queries and reasons share one vocabulary.
 
-Tracks are embedded from a short English description of their metadata, and a listener's
+Tracks are embedded from a short English description of how they feel, and a listener's
 mood is embedded from a description written with the same words, so "sad and calm" on
 the query side lands near tracks described as "sad, calm". Audio features use Spotify's
 [0, 1] scales; emotion coordinates use the circumplex's [-1, 1].
+
+Descriptions are deliberately terse: embedding time is linear in tokens. On the demo
+catalog (``bench/embeddings.py --retrieval``), dropping the track title and artists, the
+"Genre:"-style labels, the key and one synonym per band cut texts from ~46 to ~24 tokens,
+while the mood queries' top 50 moved closer to their valence/energy target and their genre
+precision rose. Titles hurt most: a track called "Mood" matched every mood query. Words are
+single WordPiece tokens where a synonym allows.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -17,18 +26,18 @@ MoodStrategy = Literal["match", "lift"]
 
 # (upper bound, words): the first band whose bound exceeds the value wins.
 VALENCE_BANDS: tuple[tuple[float, str], ...] = (
-    (0.2, "sad, dark, heartbroken"),
-    (0.4, "melancholic, wistful"),
-    (0.6, "bittersweet, reflective"),
+    (0.2, "sad, dark"),
+    (0.4, "melancholy, somber"),
+    (0.6, "reflective, bittersweet"),
     (0.8, "warm, cheerful"),
-    (1.01, "happy, euphoric, joyful"),
+    (1.01, "happy, joyful"),
 )
 ENERGY_BANDS: tuple[tuple[float, str], ...] = (
-    (0.2, "calm, gentle, quiet"),
-    (0.4, "soft, relaxed, mellow"),
+    (0.2, "calm, quiet"),
+    (0.4, "soft, relaxed"),
     (0.6, "steady, moderate"),
     (0.8, "lively, upbeat"),
-    (1.01, "intense, energetic, powerful"),
+    (1.01, "intense, energetic"),
 )
 # Reasons use one adjective per axis, in the same order as the bands above.
 VALENCE_ADJECTIVES = ("heartbroken", "melancholic", "bittersweet", "warm", "joyful")
@@ -36,7 +45,7 @@ ENERGY_ADJECTIVES = ("gentle", "mellow", "steady", "upbeat", "intense")
 
 # The circumplex quadrant names the feeling both axes make together (sad-calm vs angry-loud).
 QUADRANT_WORDS = {
-    ("low", "low"): "sorrowful, lonely",
+    ("low", "low"): "lonely, sorrowful",
     ("low", "high"): "angry, aggressive, tense",
     ("high", "low"): "peaceful, content",
     ("high", "high"): "euphoric, party",
@@ -48,7 +57,7 @@ LABEL_WORDS = {
     "fear": "anxious, tense",
     "joy": "happy, joyful",
     "neutral": "easygoing",
-    "sadness": "sad, melancholic",
+    "sadness": "sad, melancholy",
     "surprise": "surprised, excited",
     # Listening targets the agent asks for, beyond the emotions it perceives.
     "calm": "calm, peaceful, soothing",
@@ -66,6 +75,44 @@ LABEL_FIT = {
     "energize": "to lift your energy",
 }
 MAX_USER_TEXT_CHARS = 300
+
+# Lyrics become at most a few mood words, never quoted text: each word below is scored by
+# how often its cue words occur. English only; other languages simply yield no words.
+LYRICS_LEXICON: dict[str, tuple[str, ...]] = {
+    "love": ("love", "loved", "loving", "lover", "darling", "kiss", "kissed", "romance", "sweetheart"),
+    "heartbreak": (
+        "heartbreak",
+        "heartbroken",
+        "broken",
+        "goodbye",
+        "tears",
+        "cry",
+        "crying",
+        "cried",
+        "apart",
+        "miss",
+        "missing",
+        "leaving",
+    ),
+    "lonely": ("alone", "lonely", "loneliness", "lonesome", "empty", "emptiness", "nobody"),
+    "sad": ("sad", "sadness", "sorrow", "pain", "hurt", "hurts", "grief", "misery", "mourn", "dying"),
+    "happy": ("happy", "happiness", "smile", "smiling", "laugh", "laughing", "sunshine", "joy"),
+    "party": ("party", "dance", "dancing", "club", "drink", "drinking", "shots", "weekend", "celebrate"),
+    "angry": ("hate", "hatred", "rage", "angry", "fight", "fighting", "kill", "enemy", "revenge", "fury"),
+    "hopeful": ("hope", "hoping", "believe", "rise", "tomorrow", "dreams", "wings", "freedom"),
+    "nostalgia": ("remember", "memories", "memory", "yesterday", "childhood", "nostalgia"),
+    "desire": ("desire", "body", "touch", "lips", "skin", "sexy", "naked", "tease"),
+    "calm": ("peace", "peaceful", "calm", "breathe", "gently", "slowly", "rest", "serene", "stillness"),
+    "anxious": ("afraid", "fear", "scared", "nightmare", "demons", "haunted", "panic", "terror"),
+    "faith": ("god", "lord", "pray", "prayer", "praying", "heaven", "jesus", "grace", "holy", "amen"),
+    "defiant": ("rebel", "riot", "proud", "unstoppable", "fighter", "warrior", "survive", "survivor"),
+}
+LYRICS_WORD_LIMIT = 3
+LYRICS_MIN_HITS = 2
+LYRICS_PREFIX = "Lyrics: "
+_CUE_TO_MOOD = {cue: mood for mood, cues in LYRICS_LEXICON.items() for cue in cues}
+_LRC_TAG = re.compile(r"\[[^\]]*\]")
+_WORD = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True)
@@ -106,9 +153,10 @@ def energy_words(energy: float) -> str:
 
 
 def tempo_word(bpm: float) -> str:
+    """Empty for mid-tempo: the common case says nothing about mood."""
     if bpm < 90:
         return "slow"
-    return "mid-tempo" if bpm < 120 else "fast"
+    return "" if bpm < 120 else "fast"
 
 
 def quadrant_words(valence: float, energy: float) -> str:
@@ -116,6 +164,27 @@ def quadrant_words(valence: float, energy: float) -> str:
     if abs(valence - 0.5) < 0.15 or abs(energy - 0.5) < 0.15:
         return ""
     return QUADRANT_WORDS[("low" if valence < 0.5 else "high", "low" if energy < 0.5 else "high")]
+
+
+def lyrics_mood_words(lyrics: str, *, limit: int = LYRICS_WORD_LIMIT) -> list[str]:
+    """Up to ``limit`` mood words for a song's lyrics (plain or LRC), most frequent first.
+
+    A mood needs at least two cue words in the song, so a single "love" in a party song
+    does not make it a love song.
+    """
+    words = _WORD.findall(_LRC_TAG.sub(" ", lyrics.lower()))
+    counts = Counter(_CUE_TO_MOOD[word] for word in words if word in _CUE_TO_MOOD)
+    ranked = sorted(counts.items(), key=lambda item: -item[1])  # stable: ties keep lexicon order
+    return [mood for mood, hits in ranked if hits >= LYRICS_MIN_HITS][:limit]
+
+
+def lyrics_words_in(mood_text: str) -> list[str]:
+    """The lyrics mood words a stored mood text carries, so a refresh need not fetch lyrics again."""
+    head, separator, tail = mood_text.rpartition(LYRICS_PREFIX)
+    if not separator or (head and not head.endswith(". ")):
+        return []
+    words = [word.strip() for word in tail.rstrip(".").split(",")]
+    return words if words and all(word in LYRICS_LEXICON for word in words) else []
 
 
 def _sound_cues(
@@ -126,29 +195,24 @@ def _sound_cues(
     instrumentalness: float | None,
     speechiness: float | None,
     liveness: float | None,
-    mode: int | None,
 ) -> list[str]:
-    cues = []
-    if tempo:
-        cues.append(tempo_word(tempo))
+    cues = [tempo_word(tempo)] if tempo else []
     if acousticness is not None and acousticness >= 0.6:
         cues.append("acoustic")
     if instrumentalness is not None and instrumentalness >= 0.5:
         cues.append("instrumental")
     if danceability is not None and danceability >= 0.7:
-        cues.append("danceable, groovy")
+        cues.append("danceable")
     if speechiness is not None and speechiness >= 0.33:
-        cues.append("spoken vocals, rap")
+        cues.append("rap")
     if liveness is not None and liveness >= 0.7:
-        cues.append("live recording")
-    if mode is not None:
-        cues.append("major key" if mode == 1 else "minor key")
-    return cues
+        cues.append("live")
+    return [cue for cue in cues if cue]
 
 
 def mood_text_for_track(
     *,
-    name: str,
+    name: str = "",
     artists: Sequence[str] = (),
     genre: str = "",
     subgenre: str = "",
@@ -160,13 +224,17 @@ def mood_text_for_track(
     instrumentalness: float | None = None,
     speechiness: float | None = None,
     liveness: float | None = None,
-    mode: int | None = None,
+    lyrics_words: Sequence[str] = (),
 ) -> str:
-    """A few sentences the embedding model can place near mood queries and the track's name."""
-    parts = [f"{name} by {', '.join(artists)}." if artists else f"{name}."]
+    """A terse description, e.g. "folk, indie folk. sad, dark, calm, quiet. slow, acoustic."
+
+    The title and artists appear only when nothing else describes the track (a Web-API-only
+    track without lyrics): then they are the only signal there is.
+    """
+    parts = []
     genres = ", ".join(dict.fromkeys(word for word in (genre, subgenre) if word))
     if genres:
-        parts.append(f"Genre: {genres}.")
+        parts.append(genres)
     mood = []
     if valence is not None:
         mood.append(valence_words(valence))
@@ -175,7 +243,7 @@ def mood_text_for_track(
     if valence is not None and energy is not None:
         mood.append(quadrant_words(valence, energy))
     if mood:
-        parts.append(f"Mood: {_unique_words(mood)}.")
+        parts.append(_unique_words(mood))
     cues = _sound_cues(
         tempo=tempo,
         danceability=danceability,
@@ -183,11 +251,14 @@ def mood_text_for_track(
         instrumentalness=instrumentalness,
         speechiness=speechiness,
         liveness=liveness,
-        mode=mode,
     )
     if cues:
-        parts.append(f"Sound: {', '.join(cues)}.")
-    return " ".join(parts)
+        parts.append(", ".join(cues))
+    if lyrics_words:
+        parts.append(LYRICS_PREFIX + ", ".join(lyrics_words))
+    if not parts and name:
+        parts.append(f"{name} by {', '.join(artists)}" if artists else name)
+    return ". ".join(parts) + "." if parts else ""
 
 
 def text_hash(text: str) -> str:
@@ -224,9 +295,10 @@ def mood_query_text(label: str, valence: float, arousal: float, user_text: str =
         energy_words(track_energy),
         quadrant_words(track_valence, track_energy),
     ]
-    words = _unique_words(mood)
-    tempo = "slow" if arousal < -0.3 else "fast" if arousal > 0.3 else "mid-tempo"
-    text = f"Mood: {words}. Sound: {tempo}."
+    parts = [_unique_words(mood)]
+    if abs(arousal) > 0.3:
+        parts.append("slow" if arousal < 0 else "fast")
+    text = ". ".join(parts) + "."
     said = " ".join(user_text.split())[:MAX_USER_TEXT_CHARS]
     return f"{text} {said}" if said else text
 

@@ -248,10 +248,16 @@ def _gather_pool(
         Candidate.objects.filter(user=user, track__profile__embedding__isnull=False)
         .exclude(track_id__in=excluded)
         .annotate(distance=CosineDistance("track__profile__embedding", query))
-        .order_by("distance")
+        .order_by("distance", "track_id")
         .values_list("track_id", "sources")[:limit]
     )
-    for track_id, sources in candidate_rows:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The HNSW index would be used here too; without iterative scans its first ef_search
+        # neighbours are mostly other listeners' candidates and the user filter empties them.
+        cursor.execute("SET LOCAL hnsw.ef_search = %s", [min(max(limit, 40), 1000)])  # pgvector caps at 1000
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        rows = list(candidate_rows)
+    for track_id, sources in rows:
         pool[track_id] = tuple(sources) or (MOOD_SOURCE,)
     for track_id in _nearest_track_ids(query, excluded=excluded | set(pool), limit=max(50, limit // 2)):
         pool.setdefault(track_id, (MOOD_SOURCE,))
@@ -269,7 +275,7 @@ def _nearest_track_ids(query: np.ndarray, *, excluded: set[int], limit: int) -> 
     )
     with transaction.atomic(), connection.cursor() as cursor:
         # Iterative scans keep the index filling the LIMIT when exclusions drop rows.
-        cursor.execute("SET LOCAL hnsw.ef_search = %s", [max(limit, 40)])
+        cursor.execute("SET LOCAL hnsw.ef_search = %s", [min(max(limit, 40), 1000)])  # pgvector caps at 1000
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         return list(profiles[:limit])
 

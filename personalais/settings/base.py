@@ -203,3 +203,20 @@ LOGGING = {
         "spotipy.client": {"level": "CRITICAL"},
     },
 }
+
+# --- Lyrics (recommender/lyrics.py) ----------------------------------------------------------
+# Empty: no lookups at all, the offline default; e.g. LYRICS_PROVIDERS=lrclib,lrccx to enable.
+LYRICS_PROVIDERS = env_list("LYRICS_PROVIDERS", [])
+if set(LYRICS_PROVIDERS) - {"lrclib", "lrccx"}:
+    raise ImproperlyConfigured(f"LYRICS_PROVIDERS={LYRICS_PROVIDERS!r}: use lrclib and/or lrccx.")
+LRCLIB_BASE_URL = env_url("LRCLIB_BASE_URL", "https://lrclib.net/")
+LRCCX_BASE_URL = env_url("LRCCX_BASE_URL", "https://api.lrc.cx/")
+LYRICS_CONNECT_TIMEOUT_SECONDS = env_int("LYRICS_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
+LYRICS_READ_TIMEOUT_SECONDS = env_int("LYRICS_READ_TIMEOUT_SECONDS", 10, minimum=1)
+LYRICS_USER_AGENT = env_str("LYRICS_USER_AGENT", "PersonalAIs/0.1 (conversational music recommender)")
+# Lyrics text stays in the cache only, for this long; misses expire sooner (lyrics get added).
+LYRICS_CACHE_HIT_SECONDS = env_int("LYRICS_CACHE_HIT_SECONDS", 7 * 86400, minimum=1)
+LYRICS_CACHE_MISS_SECONDS = env_int("LYRICS_CACHE_MISS_SECONDS", 86400, minimum=1)
+# After a timeout or connection error a provider is skipped this long (offline stays fast).
+LYRICS_PROVIDER_BACKOFF_SECONDS = env_int("LYRICS_PROVIDER_BACKOFF_SECONDS", 60, minimum=1)
+LYRICS_FETCH_WORKERS = env_int("LYRICS_FETCH_WORKERS", 4, minimum=1)

@@ -43,3 +43,17 @@ def test_it_loads_the_model_once_across_threads():
         loaded = list(pool.map(lambda _: embeddings._load(), range(8)))
 
     assert all(model is loaded[0] for model in loaded)
+
+
+def test_it_gives_equal_texts_one_vector_whatever_the_batching():
+    texts = [
+        "calm piano",
+        "loud drums and shouting",
+        "calm piano",
+        "a longer text about calm piano music at night",
+    ]
+
+    vectors = embed_texts(texts)
+
+    assert (vectors[0] == vectors[2]).all()
+    np.testing.assert_allclose(embed_texts(texts, batch_size=1), vectors, atol=1e-4)

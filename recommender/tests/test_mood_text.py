@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 
 from recommender.mood_text import (
+    lyrics_mood_words,
+    lyrics_words_in,
     mood_query_text,
     mood_text_for_track,
     reason_for_track,
@@ -26,13 +28,15 @@ def test_it_describes_a_sad_quiet_acoustic_track_in_plain_words():
         tempo=72,
         acousticness=0.9,
         instrumentalness=0.0,
-        mode=0,
     )
 
-    assert text.startswith("Rainy Window by Ada, Ben.")
-    assert "Genre: folk, indie folk." in text
-    assert {"sad", "calm", "gentle", "sorrowful", "slow", "acoustic", "minor"} <= _words(text)
+    assert text == "folk, indie folk. sad, dark, calm, quiet, lonely, sorrowful. slow, acoustic."
     assert "instrumental" not in text
+
+
+def test_it_leaves_the_title_out_when_anything_else_describes_the_track():
+    assert "Mood" not in mood_text_for_track(name="Mood", artists=["X"], genre="pop", valence=0.5)
+    assert "Mood" not in mood_text_for_track(name="Mood", artists=["X"], lyrics_words=["love"])
 
 
 def test_it_describes_an_angry_loud_track_differently_from_a_happy_one():
@@ -43,15 +47,45 @@ def test_it_describes_an_angry_loud_track_differently_from_a_happy_one():
     assert {"happy", "euphoric", "party", "danceable"} <= _words(happy)
 
 
-def test_it_leaves_out_what_it_does_not_know():
+def test_it_says_nothing_of_a_mid_tempo():
+    assert mood_text_for_track(name="X", genre="pop", tempo=100) == "pop."
+
+
+def test_it_falls_back_to_title_and_artists_when_it_knows_nothing_else():
     assert mood_text_for_track(name="Only a name") == "Only a name."
+    assert mood_text_for_track(name="Rain", artists=["Ada", "Ben"]) == "Rain by Ada, Ben."
 
 
 def test_it_does_not_repeat_words():
     text = mood_query_text("sadness", -0.7, -0.4)
 
-    words = [word.strip() for word in text.split(":")[1].split(".")[0].split(",")]
+    words = [word.strip() for word in text.split(".")[0].split(",")]
     assert len(words) == len(set(words))
+
+
+def test_it_adds_lyrics_mood_words_last_and_reads_them_back():
+    text = mood_text_for_track(
+        name="S", genre="pop", valence=0.1, energy=0.1, lyrics_words=["heartbreak", "lonely"]
+    )
+
+    assert text.endswith(". Lyrics: heartbreak, lonely.")
+    assert lyrics_words_in(text) == ["heartbreak", "lonely"]
+    assert lyrics_words_in(mood_text_for_track(name="S", genre="pop")) == []
+
+
+def test_it_does_not_mistake_a_title_for_lyrics_words():
+    assert lyrics_words_in(mood_text_for_track(name="Lyrics: love", artists=["X"])) == []
+
+
+def test_it_finds_the_moods_of_lyrics_by_their_cue_words():
+    lyrics = """[ar:Someone]
+[00:01.00]I cry alone tonight, tears on my pillow
+[00:05.00]Goodbye, you left me lonely, nobody calls
+[00:09.00]I still love you"""
+
+    assert lyrics_mood_words(lyrics) == ["heartbreak", "lonely"]
+    assert lyrics_mood_words("Tanzen wir die ganze Nacht") == []
+    assert len(lyrics_mood_words("love love cry cry alone alone dance dance hate hate")) == 3
 
 
 def test_it_writes_queries_in_the_track_vocabulary():
