@@ -9,7 +9,8 @@ with its weights and score parts, so feedback can point at it and the admin can 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -239,6 +240,19 @@ def _excluded_track_ids(*, user: User, weights: Weights) -> set[int]:
     return known
 
 
+@contextmanager
+def hnsw_filtered_scan(limit: int) -> Iterator[None]:
+    """A transaction in which HNSW searches keep scanning until a filtered LIMIT is filled.
+
+    Without iterative scans the index hands back its first ``ef_search`` neighbours and the
+    WHERE clause (excluded tracks, another listener's rows) can leave almost none of them.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL hnsw.ef_search = %s", [min(max(limit, 40), 1000)])  # pgvector caps at 1000
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        yield
+
+
 def _gather_pool(
     *, user: User, query: np.ndarray, excluded: set[int], limit: int
 ) -> dict[int, tuple[str, ...]]:
@@ -251,11 +265,8 @@ def _gather_pool(
         .order_by("distance", "track_id")
         .values_list("track_id", "sources")[:limit]
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The HNSW index would be used here too; without iterative scans its first ef_search
-        # neighbours are mostly other listeners' candidates and the user filter empties them.
-        cursor.execute("SET LOCAL hnsw.ef_search = %s", [min(max(limit, 40), 1000)])  # pgvector caps at 1000
-        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+    with hnsw_filtered_scan(limit):
+        # The HNSW index is used here too; its first neighbours are mostly other listeners' candidates.
         rows = list(candidate_rows)
     for track_id, sources in rows:
         pool[track_id] = tuple(sources) or (MOOD_SOURCE,)
@@ -273,10 +284,7 @@ def _nearest_track_ids(query: np.ndarray, *, excluded: set[int], limit: int) -> 
         .order_by("distance")
         .values_list("track_id", flat=True)
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Iterative scans keep the index filling the LIMIT when exclusions drop rows.
-        cursor.execute("SET LOCAL hnsw.ef_search = %s", [min(max(limit, 40), 1000)])  # pgvector caps at 1000
-        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+    with hnsw_filtered_scan(limit):
         return list(profiles[:limit])
 
 

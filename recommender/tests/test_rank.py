@@ -5,7 +5,7 @@ from collections import Counter
 import numpy as np
 
 from recommender.mood_text import TargetRegion
-from recommender.rank import UNKNOWN_FIT, RankWeights, region_fit, sample_diverse, score_candidates
+from recommender.rank import UNKNOWN_FIT, CandidateArrays, Weights, region_fit, score_parts, select
 
 REGION = TargetRegion(valence=0.2, energy=0.3, width=0.2)
 
@@ -17,6 +17,44 @@ def test_it_fits_tracks_at_the_region_centre_best():
     assert fit[0] > fit[1] > fit[2]
 
 
+def arrays(
+    n: int, *, artists=None, valence=None, energy=None, popularity=None, embeddings=None
+) -> CandidateArrays:
+    """Candidates with neutral defaults for whatever a test does not care about."""
+    return CandidateArrays(
+        embeddings=np.zeros((n, 2)) if embeddings is None else embeddings,
+        valence=np.full(n, np.nan) if valence is None else valence,
+        energy=np.full(n, np.nan) if energy is None else energy,
+        popularity=np.full(n, np.nan) if popularity is None else popularity,
+        artists=[(i,) for i in range(n)] if artists is None else [tuple(a) for a in artists],
+        sources=[("mood",)] * n,
+        preference=np.zeros(n),
+        feedback=np.zeros(n),
+        recall_weight=np.zeros(n),
+        explicit=np.zeros(n, dtype=bool),
+        duration_ms=np.full(n, 200_000),
+    )
+
+
+def similarity_embeddings(similarities: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Unit rows whose cosine with the returned query equals each given similarity."""
+    rows = np.array([[value, np.sqrt(1 - value**2)] for value in similarities])
+    return rows, np.array([1.0, 0.0])
+
+
+def scores_of(candidates: CandidateArrays, query: np.ndarray) -> np.ndarray:
+    total, _ = score_parts(candidates, query=query, recent=None, top=None, region=REGION, weights=Weights())
+    return total
+
+
+def draw(scores, artists, *, count, seed=0, temperature=Weights.temperature, max_per_artist=2) -> list[int]:
+    weights = Weights(temperature=temperature, max_per_artist=max_per_artist)
+    return select(
+        np.asarray(scores, dtype=float), arrays(len(scores), artists=artists), count=count,
+        rng=np.random.default_rng(seed), weights=weights,
+    )  # fmt: skip
+
+
 def test_it_gives_tracks_without_features_a_middling_fit():
     fit = region_fit(np.array([np.nan, 0.2]), np.array([0.5, np.nan]), REGION)
 
@@ -24,25 +62,23 @@ def test_it_gives_tracks_without_features_a_middling_fit():
 
 
 def test_it_lets_mood_fit_outweigh_a_small_similarity_edge():
-    scores = score_candidates(
-        similarity=np.array([0.50, 0.55]),
-        valence=np.array([0.2, 0.9]),
-        energy=np.array([0.3, 0.9]),
+    embeddings, query = similarity_embeddings([0.50, 0.55])
+    candidates = arrays(
+        2, embeddings=embeddings, valence=np.array([0.2, 0.9]), energy=np.array([0.3, 0.9]),
         popularity=np.array([50.0, 50.0]),
-        region=REGION,
-    )
+    )  # fmt: skip
+    scores = scores_of(candidates, query)
 
     assert scores[0] > scores[1]
 
 
 def test_it_breaks_ties_with_popularity_and_treats_unknown_as_middling():
-    scores = score_candidates(
-        similarity=np.full(3, 0.5),
-        valence=np.full(3, 0.2),
-        energy=np.full(3, 0.3),
+    embeddings, query = similarity_embeddings([0.5, 0.5, 0.5])
+    candidates = arrays(
+        3, embeddings=embeddings, valence=np.full(3, 0.2), energy=np.full(3, 0.3),
         popularity=np.array([90.0, np.nan, 10.0]),
-        region=REGION,
-    )
+    )  # fmt: skip
+    scores = scores_of(candidates, query)
 
     assert scores[0] > scores[1] > scores[2]
 
@@ -50,9 +86,7 @@ def test_it_breaks_ties_with_popularity_and_treats_unknown_as_middling():
 def test_it_takes_the_plain_top_k_at_zero_temperature():
     scores = np.array([0.1, 0.9, 0.5, 0.7])
 
-    chosen = sample_diverse(
-        scores, [[1], [2], [3], [4]], count=3, rng=np.random.default_rng(0), temperature=0
-    )
+    chosen = draw(scores, [[1], [2], [3], [4]], count=3, temperature=0)
 
     assert chosen == [1, 3, 2]
 
@@ -61,7 +95,7 @@ def test_it_allows_at_most_two_tracks_per_artist():
     scores = np.linspace(1.0, 0.0, 10)
     artists = [["a"]] * 5 + [["b"]] * 3 + [["c"], ["d"]]
 
-    chosen = sample_diverse(scores, artists, count=10, rng=np.random.default_rng(0))
+    chosen = draw(scores, artists, count=10)
 
     counts = Counter(name for index in chosen for name in artists[index])
     assert max(counts.values()) == 2
@@ -71,9 +105,7 @@ def test_it_allows_at_most_two_tracks_per_artist():
 def test_it_counts_a_collaboration_for_every_artist_on_it():
     artists = [["a", "b"], ["a"], ["b"], ["a"]]
 
-    chosen = sample_diverse(
-        np.array([4.0, 3.0, 2.0, 1.0]), artists, count=4, rng=np.random.default_rng(0), temperature=0
-    )
+    chosen = draw([4.0, 3.0, 2.0, 1.0], artists, count=4, temperature=0)
 
     assert chosen == [0, 1, 2]
 
@@ -82,22 +114,12 @@ def test_it_draws_different_lists_from_different_seeds_but_the_same_from_one_see
     scores = np.random.default_rng(7).random(200)
     artists = [[index] for index in range(200)]
 
-    def draw(seed: int) -> list[int]:
-        return sample_diverse(scores, artists, count=8, rng=np.random.default_rng(seed))
-
-    assert draw(1) == draw(1)
-    assert draw(1) != draw(2)
+    assert draw(scores, artists, count=8, seed=1) == draw(scores, artists, count=8, seed=1)
+    assert draw(scores, artists, count=8, seed=1) != draw(scores, artists, count=8, seed=2)
 
 
 def test_it_favours_higher_scores_when_sampling():
     scores = np.array([1.0, 0.8, 0.2, 0.0])
-    rng = np.random.default_rng(3)
-
-    firsts = Counter(
-        sample_diverse(scores, [[0], [1], [2], [3]], count=1, rng=rng, temperature=RankWeights().temperature)[
-            0
-        ]
-        for _ in range(500)
-    )
+    firsts = Counter(draw(scores, [[0], [1], [2], [3]], count=1, seed=seed)[0] for seed in range(500))
 
     assert firsts[0] > firsts[1] > firsts[2] >= firsts[3]
