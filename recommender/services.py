@@ -9,13 +9,13 @@ with its weights and score parts, so feedback can point at it and the admin can 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from pgvector.django import CosineDistance
 
 from recommender.embeddings import embed_text
@@ -240,17 +240,23 @@ def _excluded_track_ids(*, user: User, weights: Weights) -> set[int]:
     return known
 
 
-@contextmanager
-def hnsw_filtered_scan(limit: int) -> Iterator[None]:
-    """A transaction in which HNSW searches keep scanning until a filtered LIMIT is filled.
+def nearest_rows(queryset: QuerySet, limit: int) -> list:
+    """The first ``limit`` rows of a distance-ordered queryset, over HNSW with an exact fallback.
 
-    Without iterative scans the index hands back its first ``ef_search`` neighbours and the
-    WHERE clause (excluded tracks, another listener's rows) can leave almost none of them.
+    Iterative scans keep the index going when the WHERE clause (excluded tracks, another
+    listener's rows) drops neighbours; when it still comes back short — dead index entries
+    after many rolled-back writes, or simply fewer rows than asked — the same query runs
+    exactly, which is cheap precisely when the matching set is small.
     """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL hnsw.ef_search = %s", [min(max(limit, 40), 1000)])  # pgvector caps at 1000
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        yield
+        rows = list(queryset[:limit])
+    if len(rows) < limit:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            rows = list(queryset[:limit])
+    return rows
 
 
 def _gather_pool(
@@ -263,11 +269,9 @@ def _gather_pool(
         .exclude(track_id__in=excluded)
         .annotate(distance=CosineDistance("track__profile__embedding", query))
         .order_by("distance", "track_id")
-        .values_list("track_id", "sources")[:limit]
+        .values_list("track_id", "sources")
     )
-    with hnsw_filtered_scan(limit):
-        # The HNSW index is used here too; its first neighbours are mostly other listeners' candidates.
-        rows = list(candidate_rows)
+    rows = nearest_rows(candidate_rows, limit)
     for track_id, sources in rows:
         pool[track_id] = tuple(sources) or (MOOD_SOURCE,)
     for track_id in _nearest_track_ids(query, excluded=excluded | set(pool), limit=max(50, limit // 2)):
@@ -281,11 +285,10 @@ def _nearest_track_ids(query: np.ndarray, *, excluded: set[int], limit: int) -> 
         TrackProfile.objects.filter(embedding__isnull=False)
         .exclude(track_id__in=list(excluded))
         .annotate(distance=CosineDistance("embedding", query))
-        .order_by("distance")
+        .order_by("distance", "track_id")
         .values_list("track_id", flat=True)
     )
-    with hnsw_filtered_scan(limit):
-        return list(profiles[:limit])
+    return nearest_rows(profiles, limit)
 
 
 def _candidate_arrays(
