@@ -7,7 +7,7 @@ import pytest
 from tests.factories import make_small_catalog
 
 # The Spotify emulator fixtures, shared by every app's tests.
-pytest_plugins = ["tests.emulator"]
+pytest_plugins = ["tests.emulator", "tests.llm_standin"]
 
 
 @pytest.fixture

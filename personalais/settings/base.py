@@ -220,3 +220,28 @@ LYRICS_CACHE_MISS_SECONDS = env_int("LYRICS_CACHE_MISS_SECONDS", 86400, minimum=
 # After a timeout or connection error a provider is skipped this long (offline stays fast).
 LYRICS_PROVIDER_BACKOFF_SECONDS = env_int("LYRICS_PROVIDER_BACKOFF_SECONDS", 60, minimum=1)
 LYRICS_FETCH_WORKERS = env_int("LYRICS_FETCH_WORKERS", 4, minimum=1)
+
+# --- LLM (chat/agent/llm.py): any OpenAI-compatible server ------------------------------------
+# LLM_BASE_URL and LLM_MODEL both set turn the LLM on; either empty keeps the offline agent.
+
+
+def _env_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
+    raw = env_str(name, "") or ""
+    try:
+        value = float(raw) if raw.strip() else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+    if not minimum <= value <= maximum:
+        raise ImproperlyConfigured(f"{name}={value} must be between {minimum} and {maximum}.")
+    return value
+
+
+LLM_BASE_URL = (env_str("LLM_BASE_URL", "") or "").strip()
+if LLM_BASE_URL and not LLM_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"LLM_BASE_URL={LLM_BASE_URL!r} is not an http(s) URL.")
+LLM_MODEL = (env_str("LLM_MODEL", "") or "").strip()
+LLM_API_KEY = env_str("LLM_API_KEY", "")  # or LLM_API_KEY_FILE; empty for servers without auth
+LLM_CONNECT_TIMEOUT = _env_float("LLM_CONNECT_TIMEOUT", 5.0, minimum=0.1, maximum=120.0)
+LLM_READ_TIMEOUT = _env_float("LLM_READ_TIMEOUT", 30.0, minimum=0.1, maximum=600.0)
+LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2, minimum=0)
+LLM_TEMPERATURE = _env_float("LLM_TEMPERATURE", 0.4, minimum=0.0, maximum=2.0)
