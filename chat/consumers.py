@@ -1,9 +1,14 @@
-"""The chat WebSocket: authenticate, validate the frame, run a turn, forward its events.
+"""The chat WebSocket: authenticate, validate the frame, run a turn, forward its events as they happen.
 
-Frames in: ``{"type": "message", "text": "..."}`` and ``{"type": "save_playlist", "message_id": N,
-"name": "..."}``. Frames out: typed events (``history``, ``notice``, ``typing``, ``mood``,
-``message``, ``tracks``, ``action``, ``error``, ``done``). Bad frames get an
-``error`` event and the socket stays open; only an unauthenticated socket is closed.
+Frames in: ``{"type": "message", "text": "..."}``, ``{"type": "save_playlist", "message_id": N,
+"name": "..."}``, ``{"type": "feedback", "message_id": N, "track_id": N, "kind": "like"}`` and
+``{"type": "correct_mood", "message_id": N, "label": "sadness"}``. Frames out: typed events
+(``history``, ``notice``, ``typing``, ``mood``, ``token``, ``message``, ``tracks``, ``action``,
+``error``, ``done``); every frame in ends with exactly one ``done``. Bad frames get an ``error``
+event and the socket stays open; only an unauthenticated socket is closed.
+
+Turns run in a worker thread that is *not* shared between connections (``thread_sensitive=False``),
+so one listener's slow turn never queues another's; events cross back to the socket as they occur.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -20,7 +26,8 @@ from spotify.selectors import spotify_status
 
 from . import selectors
 from .actions import ActionError, feedback_give, playlist_save_from_message
-from .agent.turn import TurnError, run_turn
+from .agent.turn import TurnError, TurnResult, run_turn
+from .services import MoodCorrectionError, mood_correct
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +68,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._on_save_playlist(content)  # type: ignore[arg-type]
         elif kind == "feedback":
             await self._on_feedback(content)  # type: ignore[arg-type]
+        elif kind == "correct_mood":
+            await self._on_correct_mood(content)  # type: ignore[arg-type]
         else:
             await self._error("bad_frame", 'Expected {"type": "message", "text": "..."}.')
 
@@ -100,6 +109,28 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
         await self.send_json({"type": "done"})
 
+    async def _on_correct_mood(self, content: dict) -> None:
+        message_id, label = content.get("message_id"), content.get("label")
+        if not isinstance(message_id, int) or not isinstance(label, str):
+            await self._error("bad_frame", "A mood correction needs a message_id and a label.")
+            return
+        try:
+            reading = await database_sync_to_async(mood_correct)(
+                user=self.user, message_id=message_id, label=label
+            )
+        except MoodCorrectionError as exc:
+            await self._error("action_failed", str(exc))
+            return
+        mood = {
+            "label": reading.label,
+            "valence": reading.valence,
+            "arousal": reading.arousal,
+            "confidence": reading.confidence,
+            "corrected": True,
+        }
+        await self.send_json({"type": "mood", "message_id": message_id, "mood": mood})
+        await self.send_json({"type": "done"})
+
     async def _on_message(self, content: dict) -> None:
         text = content.get("text")
         if not isinstance(text, str) or not text.strip():
@@ -120,9 +151,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             logger.exception("chat turn crashed for user %s", self.user.pk)
             await self._error("internal", "Something went wrong on our side; your message is saved.")
             return
-        for event in result.events:
-            await self.send_json(event)
-        await self.send_json({"type": "done"})
+        await self.send_json({"type": "done", "llm_ms": round(1000 * result.llm_seconds, 1)})
 
     async def _error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": message})
@@ -143,6 +172,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     def _save_playlist(self, message_id: int, name: str) -> dict:
         return playlist_save_from_message(user=self.user, message_id=message_id, name=name)
 
-    @database_sync_to_async
-    def _run_turn(self, text: str):
-        return run_turn(user=self.user, text=text)
+    async def _run_turn(self, text: str) -> TurnResult:
+        send = async_to_sync(self._send_event)
+        return await database_sync_to_async(run_turn, thread_sensitive=False)(
+            user=self.user, text=text, emit=send
+        )
+
+    async def _send_event(self, event: dict) -> None:
+        """Forward one event of a running turn; a listener who left just misses it (history has it)."""
+        try:
+            await self.send_json(event)
+        except Exception:  # the socket closed mid-turn: the turn still finishes and is stored
+            logger.info("listener %s left mid-turn; event %s dropped", self.user.pk, event.get("type"))

@@ -27,6 +27,11 @@ class Message(models.Model):
     role = models.CharField(max_length=10, choices=Role.choices)
     text = models.TextField()
     tracks = models.JSONField(default=list, blank=True, help_text="track cards shown with an assistant reply")
+    meta = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="what the agent did: intent, tools called, offers, the playlist in play",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -44,6 +49,10 @@ class MoodReading(models.Model):
     valence = models.FloatField()
     arousal = models.FloatField()
     confidence = models.FloatField()
+    perceived_label = models.CharField(
+        max_length=20, blank=True, help_text="what perception read, kept when the listener corrects it"
+    )
+    corrected_at = models.DateTimeField(null=True, blank=True, help_text="set when the listener corrected it")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

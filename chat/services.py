@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 
-from .agent.emotion import EmotionEstimate
+from .agent.emotion import LABEL_COORDINATES, EmotionEstimate
 from .models import Conversation, Message, MoodReading
 
 
@@ -31,7 +32,35 @@ def listener_message_create(*, conversation: Conversation, text: str, mood: Emot
     return message
 
 
-def assistant_message_create(*, conversation: Conversation, text: str, tracks: list[dict]) -> Message:
+def assistant_message_create(
+    *, conversation: Conversation, text: str, tracks: list[dict], meta: dict | None = None
+) -> Message:
     return Message.objects.create(
-        conversation=conversation, role=Message.Role.ASSISTANT, text=text, tracks=tracks
+        conversation=conversation, role=Message.Role.ASSISTANT, text=text, tracks=tracks, meta=meta or {}
     )
+
+
+class MoodCorrectionError(ValueError):
+    """The correction names no mood of one of this listener's messages."""
+
+
+def mood_correct(*, user: User, message_id: int, label: str) -> MoodReading:
+    """The listener says how they really feel about one of *their* messages; the original is kept.
+
+    The corrected reading carries full confidence, so the next turns' smoothing leans on it.
+    """
+    if label not in LABEL_COORDINATES:
+        raise MoodCorrectionError(f"“{label}” isn't one of the moods I know.")
+    reading = MoodReading.objects.filter(
+        message_id=message_id, message__conversation__user=user, message__role=Message.Role.USER
+    ).first()
+    if reading is None:
+        raise MoodCorrectionError("I can't find that message.")
+    valence, arousal = LABEL_COORDINATES[label]
+    reading.perceived_label = reading.perceived_label or reading.label
+    reading.label, reading.valence, reading.arousal, reading.confidence = label, valence, arousal, 1.0
+    reading.corrected_at = timezone.now()
+    reading.save(
+        update_fields=["perceived_label", "label", "valence", "arousal", "confidence", "corrected_at"]
+    )
+    return reading

@@ -172,12 +172,17 @@ class Candidate(models.Model):
 
 
 class TastePreference(models.Model):
-    """Something the listener asked for or rejected: an artist, a genre or a track."""
+    """Something the listener asked for or rejected: an artist, genre, track, mood or constraint.
+
+    Constraints are named values (``no_explicit``, ``short_tracks``); ``liked`` True means "apply it".
+    """
 
     class Kind(models.TextChoices):
         ARTIST = "artist", "Artist"
         GENRE = "genre", "Genre"
         TRACK = "track", "Track"
+        MOOD = "mood", "Mood"
+        CONSTRAINT = "constraint", "Constraint"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="taste_preferences"

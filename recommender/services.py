@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from pgvector.django import CosineDistance
 
 from recommender.embeddings import embed_text
@@ -107,6 +107,27 @@ def effective_weights(*, user: User, settings: ListenerSettings | None = None) -
 # --- the request ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Focus:
+    """What a request asks for beyond a mood: genres, artists, tracks to sound like, a length cap.
+
+    Genres and artists narrow the list when the pool has any such track (the reply can then say
+    so honestly when it has none); seed tracks pull the query toward how those tracks sound.
+    """
+
+    genres: tuple[str, ...] = ()
+    artist_ids: tuple[int, ...] = ()
+    seed_track_ids: tuple[int, ...] = ()
+    max_duration_ms: int | None = None
+
+    @property
+    def narrows(self) -> bool:
+        return bool(self.genres or self.artist_ids)
+
+
+SEED_PULL = 0.65  # how far seed tracks pull the mood query toward themselves
+
+
 def recommend_tracks(
     *,
     user: User,
@@ -123,6 +144,7 @@ def recommend_tracks(
     allow_explicit: bool | None = None,
     target_duration_ms: int | None = None,
     record: bool = True,
+    focus: Focus | None = None,
 ) -> list[RecommendedTrack]:
     """Up to ``count`` tracks new to ``user`` that fit the mood, each with its reasons.
 
@@ -146,8 +168,18 @@ def recommend_tracks(
         region = target_region(valence, arousal)
         query = embed_text(mood_query_text(label, valence, arousal, text))
 
-    excluded = _excluded_track_ids(user=user, weights=weights) | set(exclude_track_ids)
+    focus = focus or Focus()
+    excluded = (
+        _excluded_track_ids(user=user, weights=weights) | set(exclude_track_ids) | set(focus.seed_track_ids)
+    )
+    query = _seeded_query(query, focus.seed_track_ids)
     pool = _gather_pool(user=user, query=query, excluded=excluded, limit=weights.candidate_pool)
+    if focus.narrows:
+        focused = _nearest_track_ids(
+            query, excluded=excluded | set(pool), limit=200, only=_focus_filter(focus)
+        )
+        for track_id in focused:
+            pool.setdefault(track_id, (MOOD_SOURCE,))
     if not pool:
         return []
     cold_start = not has_listening_history(user=user)
@@ -158,6 +190,7 @@ def recommend_tracks(
     allowed = _allowed(
         arrays, tracks, exclude_artist_ids=set(exclude_artist_ids), allow_explicit=allow_explicit
     )
+    allowed &= _focus_mask(arrays, tracks, focus, allowed)
     bucket, bucket_bonus = _bucket_choice(user=user, arrays=arrays, weights=weights, rng=rng)
     shares = None if cold_start else settings.source_shares
     if cold_start:
@@ -236,7 +269,11 @@ def _excluded_track_ids(*, user: User, weights: Weights) -> set[int]:
             )
         )
     if rejected_genres:
-        known |= set(Track.objects.filter(genre__in=rejected_genres).values_list("id", flat=True))
+        known |= set(
+            Track.objects.filter(Q(genre__in=rejected_genres) | Q(subgenre__in=rejected_genres)).values_list(
+                "id", flat=True
+            )
+        )
     return known
 
 
@@ -279,10 +316,58 @@ def _gather_pool(
     return pool
 
 
-def _nearest_track_ids(query: np.ndarray, *, excluded: set[int], limit: int) -> list[int]:
-    """Catalog tracks nearest the mood, over the HNSW index."""
+def _seeded_query(query: np.ndarray, seed_track_ids: Sequence[int]) -> np.ndarray:
+    if not seed_track_ids:
+        return query
+    seeds = [
+        np.asarray(vector, dtype=np.float32)
+        for vector in TrackProfile.objects.filter(
+            track_id__in=seed_track_ids, embedding__isnull=False
+        ).values_list("embedding", flat=True)
+    ]
+    if not seeds:
+        return query
+    mixed = (1 - SEED_PULL) * query + SEED_PULL * np.mean(seeds, axis=0)
+    return (mixed / (np.linalg.norm(mixed) or 1.0)).astype(np.float32)
+
+
+def _focus_filter(focus: Focus) -> Q:
+    genres = [genre.lower() for genre in focus.genres]
+    condition = Q(track__genre__in=genres) | Q(track__subgenre__in=genres) if genres else Q(pk__in=[])
+    if focus.artist_ids:
+        condition |= Q(
+            track_id__in=TrackArtist.objects.filter(artist_id__in=focus.artist_ids).values("track_id")
+        )
+    return condition
+
+
+def _focus_mask(
+    arrays: CandidateArrays, tracks: Sequence[Track], focus: Focus, allowed: np.ndarray
+) -> np.ndarray:
+    """Tracks the focus asks for; everything when the pool holds none of them (the caller says so)."""
+    mask = np.ones(len(tracks), dtype=bool)
+    if focus.max_duration_ms:
+        mask &= np.array([0 < track.duration_ms <= focus.max_duration_ms for track in tracks])
+    if not focus.narrows:
+        return mask
+    genres = {genre.lower() for genre in focus.genres}
+    artist_ids = set(focus.artist_ids)
+    wanted = np.array(
+        [
+            track.genre.lower() in genres or track.subgenre.lower() in genres or bool(set(names) & artist_ids)
+            for track, names in zip(tracks, arrays.artists, strict=True)
+        ]
+    )
+    return mask & wanted if (mask & wanted & allowed).any() else mask
+
+
+def _nearest_track_ids(
+    query: np.ndarray, *, excluded: set[int], limit: int, only: Q | None = None
+) -> list[int]:
+    """Catalog tracks nearest the mood, over the HNSW index (``only`` narrows them)."""
     profiles = (
         TrackProfile.objects.filter(embedding__isnull=False)
+        .filter(only if only is not None else Q())
         .exclude(track_id__in=list(excluded))
         .annotate(distance=CosineDistance("embedding", query))
         .order_by("distance", "track_id")
@@ -550,3 +635,45 @@ def feedback_record(*, user: User, track_id: int, kind: str, served_item_id: int
     if served_item_id is not None:
         item = ServedItem.objects.filter(pk=served_item_id, served__user=user, track_id=track_id).first()
     return Feedback.objects.create(user=user, track_id=track_id, kind=kind, item=item)
+
+
+# --- tastes -----------------------------------------------------------------------------------------
+
+
+def taste_set(*, user: User, kind: str, value: str, label: str, liked: bool, source: str) -> TastePreference:
+    """Remember (or flip) one liked/disliked artist, genre, track, mood or constraint for ``user``."""
+    if kind not in TastePreference.Kind.values:
+        raise ValueError(f"unknown preference kind {kind!r}")
+    taste, _ = TastePreference.objects.update_or_create(
+        user=user,
+        kind=kind,
+        value=value[:300],
+        defaults={"label": label[:300], "liked": liked, "source": source[:40]},
+    )
+    return taste
+
+
+@dataclass(frozen=True)
+class TasteConstraints:
+    """The standing rules a listener set: no explicit lyrics, short tracks, moods to steer away from."""
+
+    no_explicit: bool = False
+    short_tracks: bool = False
+    avoided_moods: frozenset[str] = frozenset()
+    liked_moods: frozenset[str] = frozenset()
+
+
+SHORT_TRACK_MS = 210_000
+
+
+def taste_constraints(*, user: User) -> TasteConstraints:
+    rows = TastePreference.objects.filter(
+        user=user, kind__in=(TastePreference.Kind.CONSTRAINT, TastePreference.Kind.MOOD)
+    ).values_list("kind", "value", "liked")
+    constraints = {value for kind, value, liked in rows if kind == TastePreference.Kind.CONSTRAINT and liked}
+    return TasteConstraints(
+        no_explicit="no_explicit" in constraints,
+        short_tracks="short_tracks" in constraints,
+        avoided_moods=frozenset(v for k, v, liked in rows if k == TastePreference.Kind.MOOD and not liked),
+        liked_moods=frozenset(v for k, v, liked in rows if k == TastePreference.Kind.MOOD and liked),
+    )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -401,4 +401,44 @@ def playlist_create_with_tracks(
         ]
     )
     Playlist.objects.filter(pk=playlist.pk).update(snapshot_id=snapshot or playlist.snapshot_id)
+    return playlist
+
+
+def _own_playlist(user: User, playlist_id: int) -> Playlist:
+    playlist = Playlist.objects.filter(pk=playlist_id, owner=user).first()
+    if playlist is None:
+        raise ValueError("That playlist isn't one of yours.")
+    return playlist
+
+
+def playlist_add_tracks(*, user: User, playlist_id: int, track_spotify_ids: Sequence[str]) -> Playlist:
+    """Append tracks to one of *this listener's* playlists on Spotify, then to our mirror."""
+    playlist = _own_playlist(user, playlist_id)
+    ids = [track_id for track_id in track_spotify_ids if SPOTIFY_ID.fullmatch(track_id)]
+    if not ids:
+        raise ValueError("Those tracks can't be added (no valid Spotify track ids).")
+    snapshot = spotify_client_for(user=user).playlist_add_items(playlist.spotify_id, ids)
+    by_id = dict(Track.objects.filter(spotify_id__in=ids).values_list("spotify_id", "pk"))
+    with transaction.atomic():
+        start = (playlist.items.aggregate(last=Max("position"))["last"] or -1) + 1
+        PlaylistItem.objects.bulk_create(
+            [
+                PlaylistItem(playlist=playlist, track_id=by_id[track_id], position=start + offset)
+                for offset, track_id in enumerate(track_id for track_id in ids if track_id in by_id)
+            ]
+        )
+        Playlist.objects.filter(pk=playlist.pk).update(snapshot_id=snapshot or playlist.snapshot_id)
+    return playlist
+
+
+def playlist_remove_tracks(*, user: User, playlist_id: int, track_spotify_ids: Sequence[str]) -> Playlist:
+    """Remove tracks from one of *this listener's* playlists on Spotify, then from our mirror."""
+    playlist = _own_playlist(user, playlist_id)
+    ids = [track_id for track_id in track_spotify_ids if SPOTIFY_ID.fullmatch(track_id)]
+    if not ids:
+        raise ValueError("Those tracks can't be removed (no valid Spotify track ids).")
+    snapshot = spotify_client_for(user=user).playlist_remove_items(playlist.spotify_id, ids)
+    with transaction.atomic():
+        PlaylistItem.objects.filter(playlist=playlist, track__spotify_id__in=ids).delete()
+        Playlist.objects.filter(pk=playlist.pk).update(snapshot_id=snapshot or playlist.snapshot_id)
     return playlist

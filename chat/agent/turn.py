@@ -1,33 +1,36 @@
-"""One chat turn: perceive the mood, decide what to do, produce typed events.
+"""One chat turn: perceive the mood, let the agent talk or act, stream typed events as they happen.
 
-The turn stores the listener's message (with its mood) *before* doing anything that
-can fail, so a failure later in the turn never loses what the listener wrote.
+The listener's message (with its mood) is stored *before* anything that can fail, so a failure
+later in the turn never loses what they wrote. With an LLM configured the LLM agent answers,
+streaming ``token`` events; without one — or when the LLM fails before saying anything — the
+offline agent does, and the listener is told plainly that the model was unavailable.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from django.conf import settings
 
 from accounts.models import User
 from chat import selectors, services
-from chat.models import Conversation
+from chat.models import Conversation, MoodReading
 from recommender import services as recommender_services
 from recommender.types import RecommendedTrack
 
-from . import replies
 from .emotion import EmotionEstimate, mood_from_text
+from .llm import LLMClient, LLMError, llm_settings
+from .llm_agent import mood_from_llm, respond_llm
+from .offline import respond_offline
 from .target import listening_target
+from .tools import TurnState
 
 logger = logging.getLogger(__name__)
 
-_GREETING = re.compile(r"^\s*(hi|hello|hey|yo|good (morning|afternoon|evening)|howdy)\b[\s!.,]*$", re.I)
-_THANKS = re.compile(r"^\s*(thanks|thank you|thx|cheers)\b", re.I)
-_COUNT = re.compile(r"\b(\d{1,2})\s+(songs|tracks)\b", re.I)
+Emit = Callable[[dict], None]
+CORRECTION_CARRY = 0.6  # below this confidence, a mood the listener corrected last turn still holds
 
 
 class TurnError(Exception):
@@ -41,47 +44,97 @@ class TurnError(Exception):
 @dataclass
 class TurnResult:
     events: list[dict] = field(default_factory=list)
+    llm_seconds: float = 0.0
 
 
-def decide_intent(text: str, mood: EmotionEstimate) -> str:
-    """``recommend``, ``small_talk`` or ``thanks``: a recommendation is not forced into every reply."""
-    if _GREETING.match(text):
-        return "small_talk"
-    if _THANKS.match(text):
-        return "thanks"
-    return "recommend"
-
-
-def requested_count(text: str) -> int:
-    match = _COUNT.search(text)
-    default = settings.RECOMMEND_DEFAULT_COUNT
-    return max(1, min(20, int(match.group(1)))) if match else default
-
-
-def run_turn(*, user: User, text: str, rng: random.Random | None = None) -> TurnResult:
-    """Handle one listener message; raises TurnError after the message is safely stored."""
+def run_turn(
+    *, user: User, text: str, emit: Emit | None = None, rng: random.Random | None = None
+) -> TurnResult:
+    """Handle one listener message; events go to ``emit`` as they happen and into the result."""
     rng = rng or random.Random()
-    conversation: Conversation = services.conversation_get_or_create(user=user)
-    context = selectors.recent_listener_texts(conversation=conversation)
-    mood = mood_from_text(text, context)
-    services.listener_message_create(conversation=conversation, text=text, mood=mood)
-    result = TurnResult(events=[{"type": "mood", "mood": mood.as_dict()}])
+    result = TurnResult()
 
-    intent = decide_intent(text, mood)
-    tracks: list[dict] = []
-    if intent == "small_talk":
-        reply = replies.small_talk_reply(user.greeting_name, rng)
-    elif intent == "thanks":
-        reply = replies.thanks_reply(rng)
-    else:
-        tracks = _recommend_or_explain(user=user, mood=mood, text=text, count=requested_count(text))
-        lifted = bool(tracks) and tracks[0]["lifted"]
-        reply = replies.recommendation_reply(mood, len(tracks), rng, lift=lifted)
-    message = services.assistant_message_create(conversation=conversation, text=reply, tracks=tracks)
-    result.events.append({"type": "message", "id": message.pk, "role": "assistant", "text": reply})
-    if tracks:
-        result.events.append({"type": "tracks", "message_id": message.pk, "tracks": tracks})
+    def send(event: dict) -> None:
+        result.events.append(event)
+        if emit is not None:
+            emit(event)
+
+    conversation: Conversation = services.conversation_get_or_create(user=user)
+    memory = selectors.agent_memory(conversation=conversation)
+    client = LLMClient() if llm_settings() is not None else None
+    mood = _perceive(conversation, text, client)
+    message = services.listener_message_create(conversation=conversation, text=text, mood=mood)
+    send({"type": "mood", "message_id": message.pk, "mood": mood.as_dict()})
+
+    state = TurnState(
+        user=user,
+        conversation=conversation,
+        text=text,
+        mood=mood,
+        shown=memory.shown,
+        picked=memory.picked,
+        playlist=memory.playlist,
+    )
+    reply, meta = None, {}
+    if client is not None:
+        streamed: list[dict] = []
+
+        def stream(event: dict) -> None:
+            streamed.append(event)
+            send(event)
+
+        try:
+            reply, meta, result.llm_seconds = respond_llm(
+                state, history=memory.history, emit=stream, client=client
+            )
+        except LLMError as exc:
+            if streamed:
+                raise TurnError(f"{exc.message} Your message is saved.") from exc
+            send(
+                {
+                    "type": "error",
+                    "code": "llm_unavailable",
+                    "message": f"{exc.message} Answering without it.",
+                }
+            )
+    if reply is None:
+        reply, meta = respond_offline(state, offered=memory.offered, rng=rng)
+    if state.playlist:
+        meta["playlist"] = state.playlist
+    assistant = services.assistant_message_create(
+        conversation=conversation, text=reply, tracks=state.new_tracks, meta=meta
+    )
+    for action in state.actions:
+        send(action)
+    send({"type": "message", "id": assistant.pk, "role": "assistant", "text": reply})
+    if state.new_tracks:
+        send({"type": "tracks", "message_id": assistant.pk, "tracks": state.new_tracks})
     return result
+
+
+def _perceive(conversation: Conversation, text: str, client: LLMClient | None) -> EmotionEstimate:
+    context = selectors.recent_listener_texts(conversation=conversation, limit=3)
+    mood = None
+    if client is not None:
+        started = time.perf_counter()
+        try:
+            mood = mood_from_llm(client, text, context)
+        except LLMError as exc:
+            logger.info("LLM mood reading failed (%s); using the offline model", exc.kind)
+        logger.debug("LLM mood took %.0f ms", 1000 * (time.perf_counter() - started))
+    mood = mood or mood_from_text(text, context)
+    return with_correction(mood, selectors.latest_mood(conversation=conversation))
+
+
+def with_correction(mood: EmotionEstimate, previous: MoodReading | None) -> EmotionEstimate:
+    """A mood the listener corrected on their last message holds while the new one is unsure."""
+    if previous is None or previous.corrected_at is None or mood.confidence >= CORRECTION_CARRY:
+        return mood
+    if mood.label not in ("neutral", previous.label):
+        return mood
+    return EmotionEstimate(
+        previous.label, previous.valence, previous.arousal, round(max(mood.confidence, 0.6), 2)
+    )
 
 
 def recommend_for_mood(*, user: User, mood: EmotionEstimate, text: str, count: int) -> list[RecommendedTrack]:
@@ -96,12 +149,3 @@ def recommend_for_mood(*, user: User, mood: EmotionEstimate, text: str, count: i
         count=count,
         strategy=target.strategy,
     )
-
-
-def _recommend_or_explain(*, user: User, mood: EmotionEstimate, text: str, count: int) -> list[dict]:
-    try:
-        picks = recommend_for_mood(user=user, mood=mood, text=text, count=count)
-    except Exception as exc:
-        logger.exception("recommendation failed for user %s", user.pk)
-        raise TurnError("I couldn't pick tracks just now — your message is saved; please try again.") from exc
-    return [pick.as_dict() for pick in picks]

@@ -60,7 +60,7 @@ async def test_it_sends_history_then_answers_a_mood_with_tracks(alice, small_cat
     history = await communicator.receive_json_from(timeout=5)
     assert history == {"type": "history", "messages": []}
 
-    await communicator.send_json_to({"type": "message", "text": "I feel down today"})
+    await communicator.send_json_to({"type": "message", "text": "I feel down today, play me something"})
     events = await receive_until_done(communicator)
     types = [event["type"] for event in events]
     assert types[0] == "typing"
@@ -74,7 +74,7 @@ async def test_it_sends_history_then_answers_a_mood_with_tracks(alice, small_cat
     stored = await database_sync_to_async(list)(
         Message.objects.filter(conversation__user=alice).values_list("role", "text")
     )
-    assert stored[0] == ("user", "I feel down today")
+    assert stored[0] == ("user", "I feel down today, play me something")
     assert stored[1][0] == "assistant"
     assert await database_sync_to_async(MoodReading.objects.filter(label="sadness").count)() == 1
 
@@ -133,12 +133,34 @@ async def test_it_keeps_the_message_when_the_recommender_fails(alice, monkeypatc
     await communicator.receive_json_from(timeout=5)
     await communicator.send_json_to({"type": "message", "text": "play something happy"})
     events = await receive_until_done(communicator)
-    error = next(event for event in events if event["type"] == "error")
-    assert "saved" in error["message"]
+    reply = next(event for event in events if event["type"] == "message")
+    assert "couldn't pick tracks" in reply["text"] and "try again" in reply["text"]
     texts = await database_sync_to_async(list)(
         Message.objects.filter(conversation__user=alice).values_list("text", flat=True)
     )
-    assert texts == ["play something happy"]
+    assert texts == ["play something happy", reply["text"]]
+    await communicator.disconnect()
+
+
+async def test_a_crashing_turn_says_so_keeps_the_message_and_the_socket(alice, monkeypatch, small_catalog):
+    def crash(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("chat.agent.turn.respond_offline", crash)
+    communicator, _, _ = await connect(alice)
+    await communicator.receive_json_from(timeout=5)
+    await communicator.send_json_to({"type": "message", "text": "hi there"})
+    events = await receive_until_done(communicator)
+    error = next(event for event in events if event["type"] == "error")
+    assert error["code"] == "internal" and "saved" in error["message"]
+    monkeypatch.undo()
+    await communicator.send_json_to({"type": "message", "text": "hello"})
+    events = await receive_until_done(communicator)
+    assert any(event["type"] == "message" for event in events)
+    texts = await database_sync_to_async(list)(
+        Message.objects.filter(conversation__user=alice, role="user").values_list("text", flat=True)
+    )
+    assert texts == ["hi there", "hello"]
     await communicator.disconnect()
 
 
@@ -181,7 +203,7 @@ async def test_a_listener_whose_spotify_needs_reconsent_is_told_in_the_chat(alic
 async def test_saving_a_playlist_without_spotify_says_how_to_connect(alice, small_catalog):
     communicator, _, _ = await connect(alice)
     await communicator.receive_json_from(timeout=5)
-    await communicator.send_json_to({"type": "message", "text": "I feel down today"})
+    await communicator.send_json_to({"type": "message", "text": "I feel down today, play me something"})
     events = await receive_until_done(communicator)
     message_id = next(event for event in events if event["type"] == "tracks")["message_id"]
 
@@ -195,7 +217,7 @@ async def test_saving_a_playlist_without_spotify_says_how_to_connect(alice, smal
 async def test_a_listener_cannot_save_someone_elses_recommendations(alice, charlie, small_catalog):
     alice_socket, _, _ = await connect(alice)
     await alice_socket.receive_json_from(timeout=5)
-    await alice_socket.send_json_to({"type": "message", "text": "I feel down today"})
+    await alice_socket.send_json_to({"type": "message", "text": "I feel down today, play me something"})
     events = await receive_until_done(alice_socket)
     message_id = next(event for event in events if event["type"] == "tracks")["message_id"]
     await alice_socket.disconnect()
@@ -213,7 +235,7 @@ async def test_a_thumbs_down_is_stored_and_that_track_never_comes_back(alice, sm
 
     communicator, _, _ = await connect(alice)
     await communicator.receive_json_from(timeout=5)
-    await communicator.send_json_to({"type": "message", "text": "I feel down today"})
+    await communicator.send_json_to({"type": "message", "text": "I feel down today, play me something"})
     events = await receive_until_done(communicator)
     tracks_event = next(event for event in events if event["type"] == "tracks")
     disliked = tracks_event["tracks"][0]
@@ -228,7 +250,7 @@ async def test_a_thumbs_down_is_stored_and_that_track_never_comes_back(alice, sm
     )
     assert stored == [(disliked["track_id"], "dislike")]
 
-    await communicator.send_json_to({"type": "message", "text": "I feel down today"})
+    await communicator.send_json_to({"type": "message", "text": "I feel down today, play me something"})
     again = await receive_until_done(communicator)
     later = next(event for event in again if event["type"] == "tracks")["tracks"]
     assert disliked["track_id"] not in {track["track_id"] for track in later}

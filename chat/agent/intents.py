@@ -1,0 +1,240 @@
+"""Intent classification for the offline agent: a few sure-fire patterns, then nearest exemplars.
+
+Patterns catch what has an unmistakable shape ("make a playlist called …", "remove the third
+one"); everything else is compared, as a MiniLM sentence vector, with a few hand-written
+exemplars per intent. The exemplar vectors are computed once per process (~0.3 s). A message
+that is close to nothing becomes ``chat`` — the agent then talks rather than forcing a list.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from recommender.embeddings import embed_text, embed_texts
+
+EXEMPLARS: dict[str, tuple[str, ...]] = {
+    "greet": ("hi", "hello there", "hey!", "good morning", "hiya, how are you?", "yo what's up"),
+    "thanks": (
+        "thanks!",
+        "thank you so much",
+        "cheers, that's great",
+        "perfect, thanks",
+        "love it, thank you",
+    ),
+    "goodbye": ("bye", "see you later", "good night", "that's all for now", "gotta go"),
+    "capabilities": (
+        "what can you do?",
+        "help",
+        "how does this work?",
+        "what are you?",
+        "what kind of things can you help with",
+    ),
+    "recommend": (
+        "recommend something",
+        "play me some music",
+        "give me some songs",
+        "I need music for studying",
+        "something to listen to while I cook",
+        "play something calm",
+        "suggest a few tracks",
+        "put on something upbeat",
+        "music for a rainy day",
+        "I want to hear some jazz",
+        "any song suggestions?",
+        "surprise me",
+        "something for the gym",
+        "songs for a road trip",
+        "I'm stressed, play something relaxing",
+        "cheer me up with some songs",
+        "give me some new music",
+        "more songs please",
+        "another list",
+    ),
+    "more_like": (
+        "more like the second one",
+        "more songs like that",
+        "find similar tracks to the first one",
+        "I want more like this",
+        "similar to number 3",
+        "give me tracks that sound like the last one",
+    ),
+    "preference": (
+        "no more rap",
+        "I don't like country",
+        "I love jazz",
+        "stop playing metal",
+        "I hate that artist",
+        "I'm really into indie rock lately",
+        "nothing explicit please",
+        "less pop",
+        "I'm a big fan of Taylor Swift",
+    ),
+    "create_playlist": (
+        "make a playlist called Rainy Sunday with these",
+        "save these as a playlist",
+        "create a playlist with these songs",
+        "put these in a new playlist",
+        "can you save this list to my spotify",
+    ),
+    "add_to_playlist": (
+        "add the first one to my Chill playlist",
+        "add these to Rainy Sunday",
+        "put track 2 in my workout playlist",
+        "add that song to the playlist",
+    ),
+    "remove_from_playlist": (
+        "remove the third one",
+        "take the second song out of the playlist",
+        "delete track 4 from Rainy Sunday",
+        "drop that one from the playlist",
+    ),
+    "list_playlists": ("show my playlists", "what playlists do I have?", "list my playlists"),
+    "recent": (
+        "what have I been listening to lately?",
+        "what did I play recently",
+        "show my recently played tracks",
+        "my listening history",
+    ),
+    "top_tracks": ("what are my top tracks?", "show my most played songs", "my favourite songs this month"),
+    "top_artists": ("who are my top artists?", "which artists do I listen to most?", "my favourite artists"),
+    "explain": (
+        "why did you pick that?",
+        "why this song?",
+        "why the second one?",
+        "how did you choose these?",
+        "what made you recommend that",
+    ),
+    "feedback": (
+        "I love the first one",
+        "the second one is great",
+        "the third song is awful",
+        "not a fan of that last one",
+        "that one's a banger",
+    ),
+    "unsupported": (
+        "what's the weather tomorrow?",
+        "set an alarm for 7",
+        "turn up the volume",
+        "play it on my kitchen speaker",
+        "buy concert tickets",
+        "download this song",
+        "send this to my friend",
+        "write me an essay",
+        "what's the capital of France?",
+        "set a timer for ten minutes",
+        "call my mom",
+        "order a pizza",
+        "play it louder on the TV",
+    ),
+    "chat": (
+        "I had a rough day at work",
+        "I'm feeling kind of lonely tonight",
+        "how are you?",
+        "my exam went well today",
+        "I just got back from a run",
+        "tell me about yourself",
+        "I can't sleep",
+        "what's your favourite song?",
+    ),
+}
+THRESHOLD = 0.45  # below this cosine to every exemplar, the message is just chat
+# Plainly asking for music: when the exemplars only hear chat, this still means "recommend".
+_MUSIC_ASK = re.compile(
+    r"\b(play|put on|recommend|suggest|queue|spin)\b|\b(cheer|lift|pick) me up\b|\bsomething to listen\b|"
+    r"\b(songs?|tracks?|music|tunes|playlist) (for|to)\b",
+    re.I,
+)
+
+_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "create_playlist",
+        re.compile(
+            r"\b(make|create|start|build|save)\b.{0,40}\bplaylist\b|\bsave (these|them|this list)\b|"
+            r"\bplaylist (called|named|titled)\b",
+            re.I,
+        ),
+    ),
+    (
+        "remove_from_playlist",
+        re.compile(
+            r"\b(remove|delete|take out|drop|get rid of)\b(?!.{0,30}\b(from (my )?(chat|history))\b)", re.I
+        ),
+    ),
+    (
+        "add_to_playlist",
+        re.compile(r"\b(add|put|stick)\b.{0,50}\b(to|into)\b|\b(add|put)\b.{0,60}\bplaylist\b", re.I),
+    ),
+    ("list_playlists", re.compile(r"\b(my|list|show)\b.{0,20}\bplaylists\b", re.I)),
+    (
+        "recent",
+        re.compile(
+            r"\b(listen(ed|ing)? to|played|playing)\b.{0,25}\b(lately|recently|these days|last)\b", re.I
+        ),
+    ),
+    (
+        "top_artists",
+        re.compile(
+            r"\b(top|favou?rite|most (played|listened))\b.{0,15}\bartists?\b|\bwho do i listen to\b", re.I
+        ),
+    ),
+    ("top_tracks", re.compile(r"\b(top|most played|most listened)\b.{0,15}\b(songs|tracks)\b", re.I)),
+    ("explain", re.compile(r"^\s*(why|how come|what made you)\b", re.I)),
+    (
+        "more_like",
+        re.compile(
+            r"\b(more|others?|similar|songs?|tracks?)\b.{0,15}\b(like|similar to|sounding like)\b\s+"
+            r"(the\s+\w+(\s+(one|song|track))?|that|this|it|those|#?\d)\b",
+            re.I,
+        ),
+    ),
+    ("preference", re.compile(r"\b(no more|stop playing|enough|nothing explicit|no explicit|less)\b", re.I)),
+    ("thanks", re.compile(r"^\s*(thanks|thank you|thx|ty|cheers)\b[\s!.,]*(\w+[\s!.,]*){0,3}$", re.I)),
+    (
+        "greet",
+        re.compile(r"^\s*(hi|hello|hey|yo|hiya|howdy|good (morning|afternoon|evening))\b[\s!.,]*$", re.I),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class IntentGuess:
+    intent: str
+    score: float  # cosine to the nearest exemplar; 1.0 for a pattern match
+    by: str  # "rule" | "exemplar" | "fallback"
+
+
+class _ExemplarIndex:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._vectors: np.ndarray | None = None
+        self._labels: list[str] = []
+
+    def get(self) -> tuple[np.ndarray, list[str]]:
+        with self._lock:
+            if self._vectors is None:
+                labels = [intent for intent, texts in EXEMPLARS.items() for _ in texts]
+                texts = [text for texts in EXEMPLARS.values() for text in texts]
+                self._vectors = np.asarray(embed_texts(texts), dtype=np.float32)
+                self._labels = labels
+            return self._vectors, self._labels
+
+
+_index = _ExemplarIndex()
+
+
+def classify_intent(text: str) -> IntentGuess:
+    for intent, pattern in _RULES:
+        if pattern.search(text):
+            return IntentGuess(intent, 1.0, "rule")
+    vectors, labels = _index.get()
+    similarities = vectors @ np.asarray(embed_text(text), dtype=np.float32)
+    best = int(np.argmax(similarities))
+    score = float(similarities[best])
+    intent = labels[best] if score >= THRESHOLD else "chat"
+    if intent == "chat" and _MUSIC_ASK.search(text):
+        return IntentGuess("recommend", score, "rule")
+    return IntentGuess(intent, score, "exemplar" if score >= THRESHOLD else "fallback")

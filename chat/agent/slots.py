@@ -1,0 +1,378 @@
+"""Slot extraction for the offline agent: what a message names, as raw text.
+
+Pure text in, plain values out — no database. Names (artists, track titles) stay raw strings
+here; the tools ground them against the catalog or Spotify search, so an LLM and the offline
+agent share one path from "a name someone typed" to "a track we actually have".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "a couple of": 2,
+    "a couple": 2,
+    "a few": 4,
+    "a handful of": 5,
+}
+ORDINALS = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "fifth": 5,
+    "5th": 5,
+    "sixth": 6,
+    "6th": 6,
+    "seventh": 7,
+    "7th": 7,
+    "eighth": 8,
+    "8th": 8,
+    "ninth": 9,
+    "9th": 9,
+    "tenth": 10,
+    "10th": 10,
+    "last": -1,
+}
+
+# Our catalog's genres (Spotify playlist genres and subgenres) and what people call them.
+GENRE_ALIASES: dict[str, str] = {
+    "hip hop": "hip-hop",
+    "hiphop": "hip-hop",
+    "hip-hop": "hip-hop",
+    "rap": "hip-hop",
+    "trap": "trap",
+    "drill": "drill",
+    "grime": "grime",
+    "r&b": "r&b",
+    "rnb": "r&b",
+    "r and b": "r&b",
+    "rhythm and blues": "r&b",
+    "k-pop": "k-pop",
+    "kpop": "k-pop",
+    "j-pop": "j-pop",
+    "jpop": "j-pop",
+    "lo-fi": "lofi",
+    "lofi": "lofi",
+    "lo fi": "lofi",
+    "edm": "electronic",
+    "electronica": "electronic",
+    "dance music": "electronic",
+    "techno": "techno",
+    "house": "deep house",
+    "deep house": "deep house",
+    "classical": "classical",
+    "orchestral": "classical",
+    "heavy metal": "metal",
+    "reggaeton": "reggaeton",
+    "afrobeat": "afrobeats",
+    "afrobeats": "afrobeats",
+    "amapiano": "amapiano",
+    "pop punk": "pop punk",
+    "post-rock": "post-rock",
+    "post rock": "post-rock",
+    "soundtrack": "soundtracks",
+    "soundtracks": "soundtracks",
+    "film music": "soundtracks",
+    "samba": "samba",
+    "tango": "tango",
+    "cumbia": "cumbia",
+    "vaporwave": "vaporwave",
+    "bollywood": "bollywood",
+    "anime": "anime",
+    "gospel": "gospel",
+}
+PLAIN_GENRES = (
+    "afrobeats",
+    "ambient",
+    "arabic",
+    "blues",
+    "brazilian",
+    "cantopop",
+    "country",
+    "disco",
+    "electronic",
+    "folk",
+    "funk",
+    "gaming",
+    "indian",
+    "indie",
+    "jazz",
+    "korean",
+    "latin",
+    "mandopop",
+    "metal",
+    "pop",
+    "punk",
+    "reggae",
+    "rock",
+    "soca",
+    "soul",
+    "turkish",
+    "world",
+)
+for _genre in PLAIN_GENRES:
+    GENRE_ALIASES.setdefault(_genre, _genre)
+
+MOOD_WORDS = {
+    "sad": "sadness",
+    "melancholic": "sadness",
+    "depressing": "sadness",
+    "gloomy": "sadness",
+    "happy": "joy",
+    "cheerful": "joy",
+    "upbeat": "joy",
+    "angry": "anger",
+    "aggressive": "anger",
+    "dark": "fear",
+    "creepy": "fear",
+    "calm": "calm",
+    "chill": "calm",
+    "mellow": "calm",
+    "relaxing": "calm",
+    "energetic": "energize",
+    "hype": "energize",
+    "loud": "energize",
+}
+
+_PLAYLIST_NAME = re.compile(
+    r"\b(?:called|named|titled|name it|call it)\s+[\"“'‘]?(?P<name>[^\"”’]+?)[\"”’]?"
+    r"(?=\s+(?:with|from|using|and add|containing|please)\b|[.!?,]|$)",
+    re.I,
+)
+_QUOTED = re.compile(r"[\"“](?P<name>[^\"”]{1,100})[\"”]")
+_TO_PLAYLIST = re.compile(
+    r"\b(?:to|into|from|in|on)\s+(?:my\s+)?(?:playlist\s+)?[\"“']?(?P<name>[A-Z0-9][\w'&\- ]{0,60}?)[\"”']?"
+    r"(?:\s+playlist)?(?=[.!?,]|$)"
+)
+_COUNT = re.compile(r"\b(?P<n>\d{1,2})\s+(?:[\w&-]+\s+){0,2}(?:songs?|tracks?|tunes|picks)\b", re.I)
+_COUNT_WORDS = re.compile(
+    r"\b(?P<w>" + "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len, reverse=True)) + r")\s+"
+    r"(?:[\w&-]+\s+){0,2}(?:songs?|tracks?|tunes|picks)\b",
+    re.I,
+)
+_ORDINAL = re.compile(r"\b(?P<o>" + "|".join(ORDINALS) + r")\b(?:\s+(?:one|song|track|pick))?", re.I)
+_NUMBERED = re.compile(r"(?:#|\bnumber\s+|\bno\.?\s*|\btrack\s+|\bsong\s+)(?P<n>\d{1,2})\b", re.I)
+_BARE_NUMBERS = re.compile(
+    r"\b(?:tracks?|songs?|numbers?)\s+(?P<list>\d{1,2}(?:\s*(?:,|and|&)\s*\d{1,2})+)", re.I
+)
+_DEICTIC = re.compile(r"\b(?:that|this|it)(?:\s+(?:one|song|track))?\b", re.I)
+_BY_ARTIST = re.compile(
+    r"\bby\s+(?P<artist>[A-Z0-9][\w.&'’\- ]{0,60}?)(?=\s+(?:please|now|again)\b|[.!?,]|$)"
+)
+_TRACK_BY = re.compile(
+    r"[\"“]?(?P<title>[^\"”]{1,80}?)[\"”]?\s+by\s+(?P<artist>[A-Z0-9][\w.&'’\- ]{0,60}?)"
+    r"(?=\s+(?:please|now|again|to|into)\b|[.!?,]|$)"
+)
+_LIKE_ARTIST = re.compile(
+    r"\b(?:i\s+(?:really\s+)?(?:love|like|adore|dig|enjoy)|more(?:\s+songs)?(?:\s+(?:from|by))?|"
+    r"(?:play|put on|queue)(?:\s+me)?(?:\s+some)?|"
+    r"something like|sounds? like|fan of)\s+(?P<artist>[A-Z][\w.&'’\- ]{0,60}?)"
+    r"(?=[.!?,]|\s+(?:and|but|please)\b|$)"
+)
+_NEGATIVE_SUBJECT = re.compile(
+    r"\b(?:no more|not? (?:any )?more|stop (?:playing|with)(?: the)?|enough|"
+    r"i (?:really )?(?:hate|dislike|can't stand|cant stand|don't like|dont like|do not like)|"
+    r"(?:please )?no|without|skip (?:the|all)?|avoid|less)\s+(?P<what>[\w&'’\- ]{2,60}?)"
+    r"(?=[.!?,]|\s+(?:please|anymore|any more|music|songs|stuff|for now|today|and|but)\b|$)",
+    re.I,
+)
+_POSITIVE_SUBJECT = re.compile(
+    r"\b(?:i (?:really )?(?:love|like|adore|enjoy|dig)|i'm into|im into|more|i'm a fan of|big fan of)\s+"
+    r"(?P<what>[\w&'’\- ]{2,60}?)(?=[.!?,]|\s+(?:please|music|songs|stuff|lately|and|but)\b|$)",
+    re.I,
+)
+_EXPLICIT_OFF = re.compile(
+    r"\b(no|without|nothing|avoid|clean)\s+(explicit|swearing|swear words|cursing|profanity)"
+    r"|clean versions?\b"
+    r"|\bkid[- ]friendly\b|\bmy kids\b",
+    re.I,
+)
+_SHORT = re.compile(r"\b(short(er)? (songs|tracks)|under (\d) min(ute)?s?)\b", re.I)
+_TIME_RANGE_SHORT = re.compile(r"\b(lately|recently|these days|this month|past (few )?weeks?)\b", re.I)
+_TIME_RANGE_LONG = re.compile(r"\b(all[- ]time|ever|of all time|years)\b", re.I)
+_STOP = {"the", "a", "an", "some", "any", "more", "this", "that", "it", "one", "ones", "them", "these"}
+
+
+@dataclass
+class Slots:
+    """What one message names. Positions are 1-based in the last list shown; -1 means the last."""
+
+    positions: list[int] = field(default_factory=list)
+    deictic: bool = False  # "that", "this one": refers to something shown, position unsaid
+    count: int | None = None
+    genres: list[str] = field(default_factory=list)
+    moods: list[str] = field(default_factory=list)
+    artists: list[str] = field(default_factory=list)
+    track: tuple[str, str] | None = None  # (title, artist) named by the listener
+    playlist_name: str | None = None
+    liked: list[tuple[str, str]] = field(default_factory=list)  # (kind, value) the listener wants more of
+    disliked: list[tuple[str, str]] = field(default_factory=list)  # (kind, value) they want no more of
+    no_explicit: bool = False
+    short_tracks: bool = False
+    time_range: str = "medium_term"
+
+
+def extract_slots(text: str) -> Slots:
+    slots = Slots()
+    lowered = text.lower()
+    slots.positions = positions_in(text)
+    slots.deictic = not slots.positions and bool(_DEICTIC.search(text))
+    slots.count = count_in(text)
+    slots.genres = genres_in(lowered)
+    slots.moods = [mood for word, mood in MOOD_WORDS.items() if re.search(rf"\b{word}\b", lowered)]
+    slots.playlist_name = playlist_name_in(text)
+    slots.track = track_in(text)
+    slots.artists = artists_in(text, slots)
+    slots.liked, slots.disliked = likes_in(text)
+    slots.no_explicit = bool(_EXPLICIT_OFF.search(text))
+    slots.short_tracks = bool(_SHORT.search(text))
+    if _TIME_RANGE_LONG.search(text):
+        slots.time_range = "long_term"
+    elif _TIME_RANGE_SHORT.search(text):
+        slots.time_range = "short_term"
+    return slots
+
+
+def positions_in(text: str) -> list[int]:
+    found: list[tuple[int, int]] = []
+    for match in _BARE_NUMBERS.finditer(text):
+        found += [(match.start(), int(n)) for n in re.findall(r"\d{1,2}", match.group("list"))]
+    if not found:
+        found += [(m.start(), int(m.group("n"))) for m in _NUMBERED.finditer(text)]
+    found += [(m.start(), ORDINALS[m.group("o").lower()]) for m in _ORDINAL.finditer(text)]
+    positions: list[int] = []
+    for _, position in sorted(found):
+        if position not in positions and position != 0:
+            positions.append(position)
+    return positions
+
+
+def count_in(text: str) -> int | None:
+    match = _COUNT.search(text)
+    if match:
+        return max(1, min(20, int(match.group("n"))))
+    match = _COUNT_WORDS.search(text)
+    return NUMBER_WORDS[match.group("w").lower()] if match else None
+
+
+def genres_in(lowered: str) -> list[str]:
+    found: list[str] = []
+    for alias in sorted(GENRE_ALIASES, key=len, reverse=True):
+        if re.search(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", lowered):
+            genre = GENRE_ALIASES[alias]
+            if genre not in found and not any(alias in other for other in found):
+                found.append(genre)
+            lowered = lowered.replace(alias, " ")
+    return found
+
+
+def playlist_name_in(text: str) -> str | None:
+    match = _PLAYLIST_NAME.search(text) or _QUOTED.search(text)
+    if match:
+        name = match.group("name").strip(" .!?,")
+        return name[:100] or None
+    match = _TO_PLAYLIST.search(text)
+    if match and match.group("name").strip().lower() not in _STOP:
+        return match.group("name").strip()[:100]
+    return None
+
+
+def track_in(text: str) -> tuple[str, str] | None:
+    """ "play Hello by Adele" → ("Hello", "Adele"); only when a title is actually given."""
+    match = _TRACK_BY.search(text)
+    if not match:
+        return None
+    title = re.sub(
+        r"^.*?\b(?:play|add|queue|put|hear|want|love|like|is|was)\s+(?:me\s+)?(?:the song\s+)?",
+        "",
+        match["title"],
+    )
+    title = title.strip(" \"“”'")
+    if (
+        not title
+        or title.lower() in _STOP
+        or title.lower().startswith(("something", "songs", "music", "anything"))
+    ):
+        return None
+    return title, match.group("artist").strip()
+
+
+def artists_in(text: str, slots: Slots) -> list[str]:
+    names: list[str] = []
+    for pattern in (_BY_ARTIST, _LIKE_ARTIST):
+        for match in pattern.finditer(text):
+            name = match.group("artist").strip(" .'’")
+            if _plausible_name(name, slots):
+                names.append(name)
+    return list(dict.fromkeys(names))
+
+
+def likes_in(text: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Genres, moods, artists wanted more or no more: ("genre", "hip-hop"), ("artist", "Drake")."""
+    disliked: list[tuple[str, str]] = []
+    liked: list[tuple[str, str]] = []
+    spans: list[tuple[int, int]] = []
+    for match in _NEGATIVE_SUBJECT.finditer(text):
+        disliked += _subject_values(match.group("what"))
+        spans.append(match.span())
+    for match in _POSITIVE_SUBJECT.finditer(text):
+        if any(start <= match.start() < end for start, end in spans):
+            continue
+        if re.match(r"\s*(like|of)\b", match.group("what"), re.I):
+            continue
+        liked += _subject_values(match.group("what"))
+    return _unique(liked), _unique(disliked)
+
+
+def _subject_values(what: str) -> list[tuple[str, str]]:
+    what = what.strip(" .'’")
+    lowered = what.lower()
+    if positions_in(what) or _DEICTIC.fullmatch(lowered):
+        return []
+    genres = genres_in(lowered)
+    if genres:
+        return [("genre", genre) for genre in genres]
+    moods = [mood for word, mood in MOOD_WORDS.items() if re.search(rf"\b{word}\b", lowered)]
+    if moods:
+        return [("mood", mood) for mood in moods]
+    if lowered in {"explicit", "swearing", "explicit songs", "explicit stuff"}:
+        return []
+    words = [word for word in what.split() if word.lower() not in _STOP]
+    if words and any(word[:1].isupper() for word in words):
+        return [("artist", " ".join(words))]
+    return []
+
+
+def _plausible_name(name: str, slots: Slots) -> bool:
+    lowered = name.lower()
+    if not name or lowered in _STOP or positions_in(name) or lowered in GENRE_ALIASES:
+        return False
+    if slots.track and name == slots.track[0]:
+        return False
+    return not lowered.startswith(
+        ("the second", "the first", "the third", "the last", "this", "that", "these")
+    )
+
+
+def _unique(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys(pairs))
