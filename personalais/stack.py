@@ -90,6 +90,11 @@ def main() -> int:
     emulator_port = env_int("EMULATOR_PORT", 8765, minimum=1)
     _require_free_port(port, "web", "PORT")
     _require_free_port(emulator_port, "Spotify emulator", "EMULATOR_PORT")
+    # Opt-in: LLM_STANDIN=1 with no LLM configured serves the agent from the local stand-in LLM.
+    standin_port = env_int("LLM_STANDIN_PORT", 8766, minimum=1)
+    with_standin = env_bool("LLM_STANDIN", False) and not os.environ.get("LLM_BASE_URL")
+    if with_standin:
+        _require_free_port(standin_port, "LLM stand-in", "LLM_STANDIN_PORT")
     try:
         env = _service_env()
     except embedded.EmbeddedServiceError as exc:
@@ -97,6 +102,8 @@ def main() -> int:
         return 1
     env.setdefault("SPOTIFY_API_BASE_URL", f"http://127.0.0.1:{emulator_port}/v1/")
     env.setdefault("SPOTIFY_ACCOUNTS_BASE_URL", f"http://127.0.0.1:{emulator_port}/")
+    if with_standin:
+        env.update(LLM_BASE_URL=f"http://127.0.0.1:{standin_port}/v1", LLM_MODEL="standin", LLM_API_KEY="")
     try:
         _manage(env, "migrate", "--no-input", "-v", "0")
         _manage(env, "seed_demo")
@@ -148,6 +155,10 @@ def main() -> int:
             ],
         ),
     ]
+    if with_standin:
+        brain = "chat.agent.standin_brain:respond"
+        standin = [PYTHON, "-m", "chat.llm_standin", "--port", str(standin_port), "--brain", brain, "--quiet"]
+        children.insert(1, Child("llm-standin", standin))
     for child in children:
         child.start(env)
 
@@ -165,7 +176,8 @@ def main() -> int:
         f"  ({_demo_listeners()}), or sign up with any email.\n"
         "  Admin: .venv/bin/python manage.py createsuperuser\n"
         f"  Spotify emulator: http://127.0.0.1:{emulator_port}/   Health: http://127.0.0.1:{port}/healthz\n"
-        "  Press Ctrl-C to stop everything.\n",
+        + (f"  LLM stand-in: {env['LLM_BASE_URL']}\n" if with_standin else "")
+        + "  Press Ctrl-C to stop everything.\n",
         flush=True,
     )
     try:
