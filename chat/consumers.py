@@ -19,6 +19,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django import db
 from django.conf import settings
 from django.urls import reverse
 
@@ -32,6 +33,15 @@ from .services import MoodCorrectionError, mood_correct
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
+
+
+def _turn_in_pool_thread(**kwargs: object) -> TurnResult:
+    """``run_turn`` in a shared pool thread: its database connection is closed when the turn ends,
+    since pool threads outlive connections and Django's request-end cleanup never reaches them."""
+    try:
+        return run_turn(**kwargs)  # type: ignore[arg-type]
+    finally:
+        db.connection.close()
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -174,7 +184,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _run_turn(self, text: str) -> TurnResult:
         send = async_to_sync(self._send_event)
-        return await database_sync_to_async(run_turn, thread_sensitive=False)(
+        return await database_sync_to_async(_turn_in_pool_thread, thread_sensitive=False)(
             user=self.user, text=text, emit=send
         )
 

@@ -47,3 +47,15 @@ class ListenerSettingsForm(forms.ModelForm):
         if temperature is not None and not 0 <= temperature <= 2:
             self.add_error("temperature", "Use a value between 0 and 2, or leave it blank.")
         return data
+
+
+class TasteForm(forms.Form):
+    """Tell the recommender something directly: "more jazz", "no more Drake", "nothing explicit"."""
+
+    kind = forms.ChoiceField(
+        choices=[("artist", "Artist"), ("genre", "Genre"), ("mood", "Mood"), ("constraint", "Rule")]
+    )
+    value = forms.CharField(max_length=200, strip=True)
+    liked = forms.TypedChoiceField(
+        choices=[("1", "more of this"), ("0", "no more of this")], coerce=lambda value: value == "1"
+    )

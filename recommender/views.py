@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from recommender.forms import ListenerSettingsForm
+from recommender.forms import ListenerSettingsForm, TasteForm
 from recommender.models import TastePreference
 from recommender.services import listener_settings
 
@@ -20,7 +20,36 @@ def preferences(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Saved — your next recommendation uses these settings.")
         return redirect("recommender:preferences")
     tastes = TastePreference.objects.filter(user=request.user).order_by("-liked", "kind", "label")
-    return render(request, "recommender/preferences.html", {"form": form, "tastes": tastes})
+    context = {"form": form, "tastes": tastes, "taste_form": TasteForm()}
+    return render(request, "recommender/preferences.html", context)
+
+
+@login_required
+@require_POST
+def taste_add(request: HttpRequest) -> HttpResponse:
+    """Add a taste by hand; artists are grounded like the chat's, so only real ones are stored."""
+    from chat.agent.preferences import preference_remember  # the chat's grounding, one path for both
+
+    form = TasteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick a kind and type what you mean.")
+        return redirect("recommender:preferences")
+    data = form.cleaned_data
+    result = preference_remember(request.user, data["kind"], data["value"], data["liked"], source="settings")
+    (messages.success if result.ok else messages.error)(request, result.summary)
+    return redirect("recommender:preferences")
+
+
+@login_required
+@require_POST
+def taste_flip(request: HttpRequest, pk: int) -> HttpResponse:
+    taste = TastePreference.objects.filter(pk=pk, user=request.user).first()
+    if taste is not None:
+        TastePreference.objects.filter(pk=taste.pk).update(liked=not taste.liked, source="settings")
+        messages.info(
+            request, f"{taste.label or taste.value}: {'no more' if taste.liked else 'more'} of this."
+        )
+    return redirect("recommender:preferences")
 
 
 @login_required

@@ -70,11 +70,12 @@ def track_resolve(
         .prefetch_related("artists")
         .order_by("-popularity", "id")[:20]
     )
+    longest_word = max(_normal(title).split(" ") or [title], key=len)
     candidates = list(rows) or [
         track
-        for track in Track.objects.filter(name__icontains=_normal(title)[:30])
+        for track in Track.objects.filter(name__icontains=longest_word[:30])
         .prefetch_related("artists")
-        .order_by("-popularity", "id")[:100]
+        .order_by("-popularity", "id")[:300]
         if _similar(track.name, title) >= NAME_MATCH
     ]
     best = _best_track(

@@ -143,7 +143,7 @@ EXEMPLARS: dict[str, tuple[str, ...]] = {
 }
 THRESHOLD = 0.45  # below this cosine to every exemplar, the message is just chat
 # Plainly asking for music: when the exemplars only hear chat, this still means "recommend".
-_MUSIC_ASK = re.compile(
+MUSIC_ASK = re.compile(
     r"\b(play|put on|recommend|suggest|queue|spin)\b|\b(cheer|lift|pick) me up\b|\bsomething to listen\b|"
     r"\b(songs?|tracks?|music|tunes|playlist) (for|to)\b",
     re.I,
@@ -235,6 +235,6 @@ def classify_intent(text: str) -> IntentGuess:
     best = int(np.argmax(similarities))
     score = float(similarities[best])
     intent = labels[best] if score >= THRESHOLD else "chat"
-    if intent == "chat" and _MUSIC_ASK.search(text):
+    if intent == "chat" and MUSIC_ASK.search(text):
         return IntentGuess("recommend", score, "rule")
     return IntentGuess(intent, score, "exemplar" if score >= THRESHOLD else "fallback")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .intents import classify_intent
+from .intents import MUSIC_ASK, classify_intent
 from .preferences import preference_changes
 from .slots import Slots, extract_slots
 
@@ -94,6 +94,8 @@ def _preference(plan: Plan, text: str) -> None:
     changes = preference_changes(plan.slots)
     if changes:
         plan.calls += [("set_preference", vars(change)) for change in changes]
+        if MUSIC_ASK.search(text):  # "no more rap, play something upbeat"
+            plan.calls.append(("recommend_tracks", {"request": text}))
         return
     if plan.slots.positions or plan.slots.deictic:
         _feedback(plan, text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .slots import GENRE_ALIASES, Slots
+from .slots import GENRE_ALIASES, MOOD_WORDS, Slots
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -27,6 +27,15 @@ MOOD_NAMES = {
     "energize": "energetic",
 }
 CONSTRAINTS = {"no_explicit": "no explicit lyrics", "short_tracks": "shorter tracks"}
+CONSTRAINT_ALIASES = {
+    "no explicit": "no_explicit",
+    "explicit": "no_explicit",
+    "clean": "no_explicit",
+    "nothing explicit": "no_explicit",
+    "short tracks": "short_tracks",
+    "short": "short_tracks",
+    "shorter tracks": "short_tracks",
+}
 
 
 @dataclass(frozen=True)
@@ -67,12 +76,12 @@ def preference_remember(user: User, kind: str, value: str, liked: bool, *, sourc
         stored = GENRE_ALIASES.get(value.lower(), value.lower())
         label = value.lower() if value.lower() in GENRE_ALIASES else stored
     elif kind == "mood":
-        stored = value.lower()
+        stored = MOOD_WORDS.get(value.lower(), value.lower())
         if stored not in MOODS:
             return ToolResult(False, f"I don't know the mood “{value}”.", {"error": "unknown_mood"})
         label = MOOD_NAMES.get(stored, stored)
     elif kind == "constraint":
-        stored = value.lower()
+        stored = CONSTRAINT_ALIASES.get(value.lower().replace("_", " ").strip(), value.lower())
         if stored not in CONSTRAINTS:
             return ToolResult(False, f"I can't apply “{value}” as a rule.", {"error": "unknown_constraint"})
         label = CONSTRAINTS[stored]

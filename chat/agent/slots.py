@@ -192,7 +192,7 @@ _LIKE_ARTIST = re.compile(
 _NEGATIVE_SUBJECT = re.compile(
     r"\b(?:no more|not? (?:any )?more|stop (?:playing|with)(?: the)?|enough|"
     r"i (?:really )?(?:hate|dislike|can't stand|cant stand|don't like|dont like|do not like)|"
-    r"(?:please )?no|without|skip (?:the|all)?|avoid|less)\s+(?P<what>[\w&'’\- ]{2,60}?)"
+    r"(?:please )?no|nothing|without|skip (?:the|all)?|avoid|less)\s+(?P<what>[\w&'’\- ]{2,60}?)"
     r"(?=[.!?,]|\s+(?:please|anymore|any more|music|songs|stuff|for now|today|and|but)\b|$)",
     re.I,
 )

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from accounts.models import User
 from chat import selectors, services
 from chat.models import Conversation, MoodReading
@@ -114,8 +116,12 @@ def run_turn(
 
 def _perceive(conversation: Conversation, text: str, client: LLMClient | None) -> EmotionEstimate:
     context = selectors.recent_listener_texts(conversation=conversation, limit=3)
+    previous = selectors.latest_mood(conversation=conversation)
+    if previous is not None and previous.corrected_at is not None and context:
+        # The listener told us what that message meant: its words no longer colour this reading.
+        context = context[:-1]
     mood = None
-    if client is not None:
+    if client is not None and settings.LLM_MOOD_READING:
         started = time.perf_counter()
         try:
             mood = mood_from_llm(client, text, context)
@@ -123,7 +129,7 @@ def _perceive(conversation: Conversation, text: str, client: LLMClient | None) -
             logger.info("LLM mood reading failed (%s); using the offline model", exc.kind)
         logger.debug("LLM mood took %.0f ms", 1000 * (time.perf_counter() - started))
     mood = mood or mood_from_text(text, context)
-    return with_correction(mood, selectors.latest_mood(conversation=conversation))
+    return with_correction(mood, previous)
 
 
 def with_correction(mood: EmotionEstimate, previous: MoodReading | None) -> EmotionEstimate:

@@ -255,3 +255,67 @@ async def test_a_thumbs_down_is_stored_and_that_track_never_comes_back(alice, sm
     later = next(event for event in again if event["type"] == "tracks")["tracks"]
     assert disliked["track_id"] not in {track["track_id"] for track in later}
     await communicator.disconnect()
+
+
+async def test_a_listener_corrects_the_mood_it_is_stored_and_used_next_turn(alice, charlie, small_catalog):
+    communicator, _, _ = await connect(alice)
+    await communicator.receive_json_from(timeout=5)
+    await communicator.send_json_to({"type": "message", "text": "I'm so angry at my landlord"})
+    events = await receive_until_done(communicator)
+    read = next(event for event in events if event["type"] == "mood")
+    assert read["mood"]["label"] == "anger"
+
+    frame = {"type": "correct_mood", "message_id": read["message_id"], "label": "sadness"}
+    await communicator.send_json_to(frame)
+    corrected = await communicator.receive_json_from(timeout=5)
+    assert corrected == {
+        "type": "mood",
+        "message_id": read["message_id"],
+        "mood": {"label": "sadness", "valence": -0.7, "arousal": -0.4, "confidence": 1.0, "corrected": True},
+    }
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "done"
+    reading = await database_sync_to_async(MoodReading.objects.get)(message_id=read["message_id"])
+    assert (reading.label, reading.perceived_label) == ("sadness", "anger") and reading.corrected_at
+
+    # The next, unsure message keeps the mood the listener gave, and the picks follow it.
+    await communicator.send_json_to({"type": "message", "text": "play something"})
+    events = await receive_until_done(communicator)
+    assert next(event for event in events if event["type"] == "mood")["mood"]["label"] == "sadness"
+    await communicator.disconnect()
+
+    # Nobody else can correct it, and made-up moods are refused.
+    charlie_socket, _, _ = await connect(charlie)
+    await charlie_socket.receive_json_from(timeout=5)
+    await charlie_socket.send_json_to({**frame, "label": "joy"})
+    assert "can't find that message" in (await charlie_socket.receive_json_from(timeout=5))["message"]
+    await charlie_socket.receive_json_from(timeout=5)
+    await charlie_socket.send_json_to({**frame, "label": "hangry"})
+    assert "isn't one of the moods" in (await charlie_socket.receive_json_from(timeout=5))["message"]
+    await charlie_socket.disconnect()
+    reading = await database_sync_to_async(MoodReading.objects.get)(message_id=read["message_id"])
+    assert reading.label == "sadness"
+
+
+async def test_tokens_stream_before_the_message_and_the_reply_survives_a_reconnect(
+    alice, small_catalog, llm_on
+):
+    llm_on.script(
+        {"json": {"label": "neutral", "valence": 0, "arousal": 0, "confidence": 0.6}},
+        {"text": "Hello Alice, lovely to see you again today."},
+    )
+    communicator, _, _ = await connect(alice)
+    await communicator.receive_json_from(timeout=5)
+    await communicator.send_json_to({"type": "message", "text": "hello"})
+    events = await receive_until_done(communicator)
+    types = [event["type"] for event in events]
+    assert types.count("token") > 1 and types.index("token") < types.index("message")
+    await communicator.disconnect()
+
+    again, _, _ = await connect(alice)
+    history = await again.receive_json_from(timeout=5)
+    assert [m["text"] for m in history["messages"]] == [
+        "hello",
+        "Hello Alice, lovely to see you again today.",
+    ]
+    assert history["messages"][0]["mood"]["label"] == "neutral"
+    await again.disconnect()

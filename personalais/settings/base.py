@@ -245,3 +245,6 @@ LLM_CONNECT_TIMEOUT = _env_float("LLM_CONNECT_TIMEOUT", 5.0, minimum=0.1, maximu
 LLM_READ_TIMEOUT = _env_float("LLM_READ_TIMEOUT", 30.0, minimum=0.1, maximum=600.0)
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2, minimum=0)
 LLM_TEMPERATURE = _env_float("LLM_TEMPERATURE", 0.4, minimum=0.0, maximum=2.0)
+# With an LLM on, read the mood with it too (structured output: one more round trip per turn);
+# off keeps the packaged offline emotion model even when an LLM answers.
+LLM_MOOD_READING = env_bool("LLM_MOOD_READING", True)

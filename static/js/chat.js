@@ -11,6 +11,8 @@
   let socket = null;
   let retry = 0;
   let lastUserBubble = null;
+  let streaming = null; // the assistant bubble that tokens are streaming into
+  const MOODS = ["anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise"];
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -21,13 +23,43 @@
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
-  function moodLine(mood) {
+  function send(frame) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  // The mood read from one listener message, with a way to say "that's not how I feel".
+  function moodLine(mood, messageId) {
     const line = el("div", "mood");
+    line.dataset.label = mood.label;
+    if (messageId) line.dataset.messageId = String(messageId);
     line.append("Mood: ");
     line.append(el("b", "", mood.label));
-    line.append(` · valence ${mood.valence.toFixed(1)} · energy ${mood.arousal.toFixed(1)} · ${Math.round(mood.confidence * 100)}% sure`);
-    line.dataset.label = mood.label;
+    const sure = mood.corrected ? "set by you" : `${Math.round(mood.confidence * 100)}% sure`;
+    line.append(` · valence ${mood.valence.toFixed(1)} · energy ${mood.arousal.toFixed(1)} · ${sure}`);
+    if (messageId) {
+      const fix = el("select", "mood-fix");
+      fix.setAttribute("aria-label", "Correct the mood");
+      fix.append(el("option", "", "not right?"));
+      fix.firstChild.value = "";
+      for (const label of MOODS) {
+        const option = el("option", "", label);
+        option.value = label;
+        fix.append(option);
+      }
+      fix.addEventListener("change", () => {
+        if (fix.value && send({ type: "correct_mood", message_id: messageId, label: fix.value })) fix.disabled = true;
+      });
+      line.append(" ", fix);
+    }
     return line;
+  }
+
+  function showMood(event) {
+    const existing = event.message_id && log.querySelector(`.mood[data-message-id="${event.message_id}"]`);
+    if (existing) { existing.replaceWith(moodLine(event.mood, event.message_id)); return; }
+    if (lastUserBubble) lastUserBubble.append(moodLine(event.mood, event.message_id));
   }
 
   function addMessage(role, text, extraClass) {
@@ -121,15 +153,28 @@
 
   function render(message) {
     const item = addMessage(message.role, message.text);
-    if (message.mood) item.append(moodLine(message.mood));
+    if (message.mood) item.append(moodLine(message.mood, message.id));
     if (message.tracks && message.tracks.length) addTracks(message.tracks, message.id);
   }
 
   const handlers = {
     history(event) { log.replaceChildren(); event.messages.forEach(render); },
     typing() { typing.classList.remove("hidden"); scrollDown(); },
-    mood(event) { if (lastUserBubble) lastUserBubble.append(moodLine(event.mood)); },
-    message(event) { addMessage("assistant", event.text); },
+    mood: showMood,
+    token(event) {
+      if (!streaming) streaming = addMessage("assistant", "", "streaming");
+      streaming.firstChild.textContent += event.text;
+      scrollDown();
+    },
+    message(event) {
+      if (streaming) {
+        streaming.firstChild.textContent = event.text;
+        streaming.classList.remove("streaming");
+        streaming = null;
+      } else {
+        addMessage("assistant", event.text);
+      }
+    },
     tracks(event) { addTracks(event.tracks, event.message_id); },
     notice(event) {
       const box = el("div", "notice", event.text + " ");
@@ -148,7 +193,12 @@
       addMessage("assistant", event.message, "error");
       document.querySelectorAll(".save-playlist button[disabled]").forEach((b) => { b.disabled = false; });
     },
-    done() { typing.classList.add("hidden"); input.disabled = false; input.focus(); },
+    done() {
+      streaming = null;
+      typing.classList.add("hidden");
+      input.disabled = false;
+      input.focus();
+    },
   };
 
   function connect() {
@@ -167,6 +217,8 @@
       if (handler) handler(event);
     });
     socket.addEventListener("close", (closeEvent) => {
+      // A reply cut off mid-stream is stored server-side: the history on reconnect shows it whole.
+      streaming = null;
       typing.classList.add("hidden");
       input.disabled = false;
       if (closeEvent.code === 4401) {

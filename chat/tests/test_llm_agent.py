@@ -1,0 +1,83 @@
+"""The LLM agent over the real SDK and the local stand-in: tool rounds, streaming, grounding, failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from chat.agent.turn import TurnError, run_turn
+from chat.models import Message
+from spotify.models import Playlist
+
+pytestmark = pytest.mark.django_db
+
+SAD = {"json": {"label": "sadness", "valence": -0.7, "arousal": -0.3, "confidence": 0.9}}
+
+
+def events_of(result, kind: str) -> list[dict]:
+    return [event for event in result.events if event["type"] == kind]
+
+
+def test_a_tool_round_then_a_streamed_reply(alice, small_catalog, llm_on):
+    llm_on.script(
+        SAD,
+        {"tool_calls": [{"name": "recommend_tracks", "arguments": {"mood": "sadness", "count": 4}}]},
+        {"text": "Here are four gentle ones for tonight."},
+    )
+    streamed: list[dict] = []
+    result = run_turn(user=alice, text="I feel awful, play me something", emit=streamed.append)
+    assert streamed == result.events  # every event went out as it happened
+    assert (
+        events_of(result, "mood")[0]["mood"]["label"] == "sadness"
+    )  # structured output, not the offline model
+    tokens = "".join(event["text"] for event in events_of(result, "token"))
+    assert tokens == "Here are four gentle ones for tonight."
+    assert events_of(result, "message")[0]["text"] == tokens
+    assert len(events_of(result, "tracks")[0]["tracks"]) == 4
+    assert result.llm_seconds > 0
+
+    requests = llm_on.requests()
+    assert requests[0]["response_format"]["type"] == "json_schema"
+    tool_round = requests[2]["messages"]
+    assert tool_round[-2]["tool_calls"][0]["function"]["name"] == "recommend_tracks"
+    assert '"ok": true' in tool_round[-1]["content"]
+    assert Message.objects.get(role="assistant").meta["tools"] == ["recommend_tracks"]
+
+
+def test_a_track_the_model_invents_is_reported_not_saved(alice, small_catalog, llm_on):
+    llm_on.script(
+        SAD,
+        {
+            "tool_calls": [
+                {
+                    "name": "create_playlist",
+                    "arguments": {"name": "Late", "tracks": ["Moonwalk Lullaby by Zed Nobody"]},
+                }
+            ]
+        },
+        {"text": "I couldn't find that one."},
+    )
+    run_turn(user=alice, text="make a playlist with Moonwalk Lullaby by Zed Nobody")
+    result_message = llm_on.requests()[-1]["messages"][-1]
+    assert result_message["role"] == "tool" and "Moonwalk Lullaby" in result_message["content"]
+    assert '"ok": false' in result_message["content"]
+    assert not Playlist.objects.exists()
+
+
+def test_when_the_model_is_down_the_listener_is_told_and_still_answered(alice, small_catalog, llm_on):
+    llm_on.fault(status=500, count=50)
+    result = run_turn(user=alice, text="hi")
+    error = events_of(result, "error")[0]
+    assert error["code"] == "llm_unavailable" and "Answering without it" in error["message"]
+    assert "Alice" in events_of(result, "message")[0]["text"]  # the offline agent answered
+    assert Message.objects.filter(role="user", text="hi").exists()
+    assert Message.objects.get(role="assistant").meta["agent"] == "offline"
+
+
+def test_a_stream_cut_after_text_fails_the_turn_but_keeps_the_message(alice, small_catalog, llm_on, settings):
+    settings.LLM_MOOD_READING = False  # the only request is the streamed reply, cut by the fault
+    llm_on.script({"text": "This is a long answer that will be cut off somewhere in the middle, sadly."})
+    llm_on.fault(drop_mid_stream=True, count=1)
+    with pytest.raises(TurnError) as caught:
+        run_turn(user=alice, text="tell me something")
+    assert "saved" in caught.value.message
+    assert list(Message.objects.values_list("role", "text")) == [("user", "tell me something")]

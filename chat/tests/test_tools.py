@@ -1,0 +1,141 @@
+"""The agent's tools: schemas from signatures, grounding, positions, and acting only for the listener."""
+
+from __future__ import annotations
+
+import pytest
+
+from chat.agent import grounding
+from chat.agent.emotion import EmotionEstimate
+from chat.agent.tools import TOOLS, TurnState, call_tool, tool_schemas
+from chat.models import Conversation
+from recommender.models import Feedback, TastePreference
+from spotify.models import Playlist, Track
+from tests.emulator import MALIK, consented_link
+
+pytestmark = pytest.mark.django_db
+
+CALM = EmotionEstimate("sadness", -0.7, -0.4, 0.8)
+
+
+def state_for(user, text: str = "", shown: list[dict] | None = None) -> TurnState:
+    conversation = Conversation.objects.create(user=user)
+    return TurnState(user=user, conversation=conversation, text=text, mood=CALM, shown=shown or [])
+
+
+def test_every_tool_has_a_schema_from_its_signature_and_docstring():
+    schemas = {schema["function"]["name"]: schema["function"] for schema in tool_schemas()}
+    assert set(schemas) == set(TOOLS) and len(schemas) == 11
+    create = schemas["create_playlist"]
+    assert create["description"].startswith("Create a new playlist")
+    assert create["parameters"]["required"] == ["name"]
+    assert create["parameters"]["properties"]["positions"] == {
+        "type": "array",
+        "items": {"type": "integer"},
+        "description": "Positions (1-based) in the latest list; empty means the whole list.",
+    }
+    preference = schemas["set_preference"]["parameters"]
+    assert preference["properties"]["kind"]["enum"] == ["artist", "genre", "mood", "constraint"]
+    assert preference["required"] == ["kind", "value", "liked"]
+    assert all(schema["description"] for schema in schemas.values())
+
+
+def test_unknown_tools_and_arguments_come_back_as_clear_results(alice):
+    state = state_for(alice)
+    assert not call_tool(state, "delete_account", {}).ok
+    result = call_tool(state, "recommend_tracks", {"mood": "joy", "volume": 11})
+    assert not result.ok and "volume" in result.summary
+    assert state.tools_called == []
+
+
+def test_recommendations_keep_to_a_requested_genre_and_say_when_they_cannot(alice, small_catalog):
+    state = state_for(alice, "some pop please")
+    result = call_tool(state, "recommend_tracks", {"genres": ["pop"], "count": 3})
+    assert result.ok and {card["genre"] for card in state.new_tracks} == {"pop"}
+    assert result.data["focus_matched"]
+
+    state = state_for(alice, "some zydeco")
+    result = call_tool(state, "recommend_tracks", {"genres": ["zydeco"], "artists": ["Nobody Real At All"]})
+    assert result.ok and state.new_tracks
+    assert "couldn't find Nobody Real At All" in result.summary
+    assert "nothing matched zydeco" in result.summary
+
+
+def test_more_like_a_position_uses_that_track_as_a_seed_and_leaves_it_out(alice, small_catalog):
+    first = state_for(alice, "something happy")
+    call_tool(first, "recommend_tracks", {"mood": "joy", "count": 5})
+    seed = first.shown[1]
+    state = state_for(alice, "more like the second one", shown=first.shown)
+    result = call_tool(state, "recommend_tracks", {"like_positions": [2], "count": 5})
+    assert result.ok and seed["name"] in result.summary
+    assert seed["track_id"] not in {card["track_id"] for card in state.new_tracks}
+
+    result = call_tool(state_for(alice, shown=first.shown), "recommend_tracks", {"like_positions": [9]})
+    assert not result.ok and "no track 9" in result.summary
+
+
+def test_feedback_on_a_position_is_stored_and_a_dislike_becomes_a_rule(alice, small_catalog):
+    first = state_for(alice)
+    call_tool(first, "recommend_tracks", {"mood": "sadness", "count": 4})
+    state = state_for(alice, shown=first.shown)
+    result = call_tool(state, "give_feedback", {"position": 2, "kind": "dislike"})
+    disliked = first.shown[1]
+    assert result.ok and disliked["name"] in result.summary
+    assert Feedback.objects.filter(user=alice, track_id=disliked["track_id"], kind="dislike").exists()
+    assert TastePreference.objects.filter(
+        user=alice, kind="track", value=disliked["spotify_id"], liked=False
+    ).exists()
+
+
+def test_preferences_are_grounded_before_they_are_stored(alice, small_catalog):
+    state = state_for(alice)
+    assert call_tool(state, "set_preference", {"kind": "artist", "value": "nora vale", "liked": True}).ok
+    taste = TastePreference.objects.get(user=alice, kind="artist")
+    assert (
+        taste.label == "Nora Vale"
+        and taste.value == Track.objects.get(name="Rainy Window").artists.get().spotify_id
+    )
+    result = call_tool(state, "set_preference", {"kind": "artist", "value": "Made Up Band", "liked": False})
+    assert not result.ok and "couldn't find" in result.summary
+    assert call_tool(
+        state, "set_preference", {"kind": "constraint", "value": "no explicit", "liked": True}
+    ).ok
+    assert TastePreference.objects.filter(user=alice, kind="constraint", value="no_explicit").exists()
+    assert TastePreference.objects.filter(user=alice).count() == 2
+
+
+def test_grounding_matches_close_spellings_and_never_invents(alice, small_catalog):
+    assert grounding.track_resolve("Rainy Window", "Nora Vale", user=alice).name == "Rainy Window"
+    assert grounding.track_resolve("rainy windw", "nora vale", user=alice).name == "Rainy Window"
+    assert grounding.track_resolve("Rainy Window", "Iron Vow", user=alice) is None
+    assert grounding.track_resolve("A Song Nobody Wrote", "Nobody", user=alice) is None
+    assert grounding.artist_resolve("Elm & Ash", user=alice).name == "Elm & Ash"
+
+
+def test_an_invented_track_is_reported_and_no_playlist_is_made(alice, small_catalog):
+    state = state_for(alice)
+    result = call_tool(
+        state, "create_playlist", {"name": "Made up", "tracks": ["Imaginary Anthem by The Nonexistents"]}
+    )
+    assert not result.ok and "Imaginary Anthem" in result.summary
+    assert not Playlist.objects.filter(owner=alice).exists()
+
+
+def test_grounding_falls_back_to_spotify_search_for_a_connected_listener(alice, spotify_at):
+    consented_link(spotify_at, alice, listener=MALIK)
+    some_id = MALIK["top_tracks"]["short_term"][0]
+    known = spotify_at.get(f"/v1/tracks/{some_id}").json()
+    assert not Track.objects.filter(spotify_id=some_id).exists()
+    track = grounding.track_resolve(known["name"], known["artists"][0]["name"], user=alice)
+    assert track is not None and track.spotify_id == some_id  # found on Spotify and now in our catalog
+
+
+def test_playlist_tools_only_ever_touch_the_listeners_own_playlists(alice, charlie, small_catalog):
+    Playlist.objects.create(spotify_id="alicesplaylist000000000", name="Rainy Sunday", owner=alice)
+    first = state_for(charlie)
+    call_tool(first, "recommend_tracks", {"count": 3})
+    state = state_for(charlie, shown=first.shown)
+    for tool in ("add_to_playlist", "remove_from_playlist"):
+        result = call_tool(state, tool, {"playlist": "Rainy Sunday", "positions": [1]})
+        assert not result.ok and "can't find a playlist of yours" in result.summary
+    assert call_tool(state_for(charlie), "list_playlists", {}).data["playlists"] == []
+    assert call_tool(state_for(alice), "list_playlists", {}).data["playlists"] == ["Rainy Sunday"]
