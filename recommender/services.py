@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from pgvector.django import CosineDistance
 
-from recommender.embeddings import embed_text
+from recommender.embeddings import DIMENSIONS, embed_text
 from recommender.models import (
     Candidate,
     Feedback,
@@ -316,15 +316,35 @@ def _gather_pool(
     return pool
 
 
+def profile_vectors(track_ids: Iterable[int]) -> dict[int, np.ndarray]:
+    """Track id → its profile embedding, read as pgvector's binary form.
+
+    Parsing the text form of 384 floats costs ~0.17 ms a vector in Python; a turn reads
+    hundreds, so this reads ``vector_send`` bytes (2-byte dim, 2 unused, big-endian float4)
+    straight into numpy: about 10× faster.
+    """
+    ids = list(set(track_ids))
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT track_id, vector_send(embedding) FROM {TrackProfile._meta.db_table} "
+            "WHERE track_id = ANY(%s) AND embedding IS NOT NULL",
+            [ids],
+        )
+        rows = cursor.fetchall()
+    return {
+        track_id: np.frombuffer(data, dtype=">f4", count=int.from_bytes(data[:2], "big"), offset=4).astype(
+            np.float32
+        )
+        for track_id, data in rows
+    }
+
+
 def _seeded_query(query: np.ndarray, seed_track_ids: Sequence[int]) -> np.ndarray:
     if not seed_track_ids:
         return query
-    seeds = [
-        np.asarray(vector, dtype=np.float32)
-        for vector in TrackProfile.objects.filter(
-            track_id__in=seed_track_ids, embedding__isnull=False
-        ).values_list("embedding", flat=True)
-    ]
+    seeds = list(profile_vectors(seed_track_ids).values())
     if not seeds:
         return query
     mixed = (1 - SEED_PULL) * query + SEED_PULL * np.mean(seeds, axis=0)
@@ -342,7 +362,7 @@ def _focus_filter(focus: Focus) -> Q:
 
 
 def _focus_mask(
-    arrays: CandidateArrays, tracks: Sequence[Track], focus: Focus, allowed: np.ndarray
+    arrays: CandidateArrays, tracks: Sequence[TrackRow], focus: Focus, allowed: np.ndarray
 ) -> np.ndarray:
     """Tracks the focus asks for; everything when the pool holds none of them (the caller says so)."""
     mask = np.ones(len(tracks), dtype=bool)
@@ -378,9 +398,9 @@ def _nearest_track_ids(
 
 def _candidate_arrays(
     *, user: User, pool: dict[int, tuple[str, ...]]
-) -> tuple[CandidateArrays, list[Track], dict[int, list[tuple[int, str]]]]:
+) -> tuple[CandidateArrays, list[TrackRow], dict[int, list[tuple[int, str]]]]:
     ids = list(pool)
-    by_id = Track.objects.select_related("album", "profile").in_bulk(ids)
+    by_id = {row.id: row for row in _track_rows(ids)}
     tracks = [by_id[track_id] for track_id in ids if track_id in by_id]
     artist_names: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for track_id, artist_id, name in (
@@ -392,7 +412,9 @@ def _candidate_arrays(
     recall = dict(Candidate.objects.filter(user=user, track_id__in=ids).values_list("track_id", "weight"))
     preference = _preference_scores(user=user, tracks=tracks, artist_names=artist_names)
     feedback = _feedback_scores(user=user, tracks=tracks, artist_names=artist_names)
-    embeddings = np.array([np.asarray(track.profile.embedding, dtype=np.float32) for track in tracks])
+    vectors = profile_vectors(ids)
+    tracks = [track for track in tracks if track.id in vectors]
+    embeddings = np.array([vectors[track.id] for track in tracks], dtype=np.float32).reshape(-1, DIMENSIONS)
     norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
     arrays = CandidateArrays(
         embeddings=embeddings / np.where(norms == 0, 1, norms),
@@ -410,16 +432,58 @@ def _candidate_arrays(
     return arrays, tracks, artist_names
 
 
-def _affect(track: Track, name: str) -> float | None:
+@dataclass(frozen=True)
+class TrackRow:
+    """What ranking and the track cards read of a candidate: plain values, no model instances.
+
+    Building ~600 Track/Album/Profile instances per request cost more than the ranking itself.
+    """
+
+    id: int
+    spotify_id: str
+    name: str
+    album_name: str
+    duration_ms: int
+    explicit: bool
+    popularity: int | None
+    genre: str
+    subgenre: str
+    valence: float | None
+    energy: float | None
+    acousticness: float | None
+    profile_valence: float | None
+    profile_energy: float | None
+
+
+def _track_rows(ids: Sequence[int]) -> list[TrackRow]:
+    fields = [
+        "id",
+        "spotify_id",
+        "name",
+        "album__name",
+        "duration_ms",
+        "explicit",
+        "popularity",
+        "genre",
+        "subgenre",
+        "valence",
+        "energy",
+        "acousticness",
+        "profile__valence",
+        "profile__energy",
+    ]
+    rows = Track.objects.filter(pk__in=ids).values_list(*fields)
+    return [TrackRow(*row[:3], row[3] or "", *row[4:]) for row in rows]
+
+
+def _affect(track: TrackRow, name: str) -> float | None:
     """Audio features when the catalog has them, else the profile's estimate."""
     value = getattr(track, name)
-    if value is None and hasattr(track, "profile"):
-        value = getattr(track.profile, name)
-    return value
+    return getattr(track, f"profile_{name}") if value is None else value
 
 
 def _preference_scores(
-    *, user: User, tracks: Sequence[Track], artist_names: dict[int, list[tuple[int, str]]]
+    *, user: User, tracks: Sequence[TrackRow], artist_names: dict[int, list[tuple[int, str]]]
 ) -> np.ndarray:
     liked = TastePreference.objects.filter(user=user, liked=True)
     liked_genres = {p.value.lower() for p in liked if p.kind == TastePreference.Kind.GENRE}
@@ -441,7 +505,7 @@ def _preference_scores(
 
 
 def _feedback_scores(
-    *, user: User, tracks: Sequence[Track], artist_names: dict[int, list[tuple[int, str]]]
+    *, user: User, tracks: Sequence[TrackRow], artist_names: dict[int, list[tuple[int, str]]]
 ) -> np.ndarray:
     """Per track: its own feedback, plus a lighter echo of the feedback on its artists."""
     rows = list(Feedback.objects.filter(user=user).values_list("track_id", "kind"))
@@ -469,11 +533,7 @@ def _history_centroids(*, user: User) -> tuple[np.ndarray | None, np.ndarray | N
             "track_id", flat=True
         )
     )
-    vectors = dict(
-        TrackProfile.objects.filter(
-            track_id__in=set(recent_ids) | set(top_ids), embedding__isnull=False
-        ).values_list("track_id", "embedding")
-    )
+    vectors = profile_vectors(set(recent_ids) | set(top_ids))
 
     def mean_of(ids: list[int]) -> np.ndarray | None:
         rows = [np.asarray(vectors[i], dtype=np.float32) for i in ids if i in vectors]
@@ -483,7 +543,7 @@ def _history_centroids(*, user: User) -> tuple[np.ndarray | None, np.ndarray | N
 
 
 def _allowed(
-    arrays: CandidateArrays, tracks: Sequence[Track], *, exclude_artist_ids: set[int], allow_explicit: bool
+    arrays: CandidateArrays, tracks: Sequence[TrackRow], *, exclude_artist_ids: set[int], allow_explicit: bool
 ) -> np.ndarray:
     allowed = np.ones(len(tracks), dtype=bool)
     if not allow_explicit:
@@ -542,7 +602,7 @@ def explanation(*, reason: str, sources: Sequence[str], parts: dict[str, float])
 
 
 def _recommended(
-    track: Track,
+    track: TrackRow,
     artists: list[tuple[int, str]],
     *,
     score: float,
@@ -569,7 +629,7 @@ def _recommended(
         spotify_id=track.spotify_id,
         name=track.name,
         artists=[name for _, name in artists],
-        album=track.album.name if track.album else "",
+        album=track.album_name,
         duration_ms=track.duration_ms,
         genre=track.genre,
         valence=known_valence,
