@@ -126,6 +126,8 @@ EXEMPLARS: dict[str, tuple[str, ...]] = {
         "write me an essay",
         "what's the capital of France?",
         "set a timer for ten minutes",
+        "delete my account",
+        "change my password",
         "call my mom",
         "order a pizza",
         "play it louder on the TV",
@@ -161,7 +163,9 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "remove_from_playlist",
         re.compile(
-            r"\b(remove|delete|take out|drop|get rid of)\b(?!.{0,30}\b(from (my )?(chat|history))\b)", re.I
+            r"\b(remove|delete|take out|drop|get rid of)\b.{0,60}\b(one|song|track|it|that|this|from|"
+            r"playlist|\d{1,2}|first|second|third|fourth|fifth|last)\b",
+            re.I,
         ),
     ),
     (
@@ -181,8 +185,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(top|favou?rite|most (played|listened))\b.{0,15}\bartists?\b|\bwho do i listen to\b", re.I
         ),
     ),
-    ("top_tracks", re.compile(r"\b(top|most played|most listened)\b.{0,15}\b(songs|tracks)\b", re.I)),
-    ("explain", re.compile(r"^\s*(why|how come|what made you)\b", re.I)),
+    ("top_tracks", re.compile(r"\b(top|most played|most listened)\b.{0,15}\b(songs?|tracks?)\b", re.I)),
+    ("explain", re.compile(r"^\s*(why|how come|what made you)\b|\bwho (sings|is singing|made)\b", re.I)),
     (
         "more_like",
         re.compile(
@@ -192,6 +196,14 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("preference", re.compile(r"\b(no more|stop playing|enough|nothing explicit|no explicit|less)\b", re.I)),
+    (
+        "recommend",
+        re.compile(
+            r"\b(recommend|suggest)\b|\b\d{1,2}\s+(?:[\w-]+\s+){0,2}(songs|tracks)\b|"
+            r"^\s*(play |put on )?(something|anything|songs?|music|tracks?) (like|by|similar to) [A-Z]",
+            re.I,
+        ),
+    ),
     ("thanks", re.compile(r"^\s*(thanks|thank you|thx|ty|cheers)\b[\s!.,]*(\w+[\s!.,]*){0,3}$", re.I)),
     (
         "greet",

@@ -69,6 +69,12 @@ def _recommend_args(slots: Slots, text: str) -> dict:
         args["genres"] = slots.genres
     if slots.artists:
         args["artists"] = slots.artists
+    if slots.track:
+        title, artist = slots.track
+        args["like_tracks"] = [f"{title} by {artist}" if artist else title]
+        args["artists"] = [name for name in args.get("artists", []) if name != artist] or None
+        if args["artists"] is None:
+            del args["artists"]
     return args
 
 
@@ -104,8 +110,14 @@ def _preference(plan: Plan, text: str) -> None:
     plan.clarify = "Which artist, genre or mood do you mean?"
 
 
+_THESE = re.compile(r"\b(these|them|this( list)?|those|that list|the list)\b", re.I)
+
+
 def _create_playlist(plan: Plan, text: str) -> None:
     args: dict = {"name": plan.slots.playlist_name or "PersonalAIs picks"}
+    if not plan.slots.positions and not plan.slots.track and not _THESE.search(text):
+        # "make me a workout playlist": pick the tracks first, then save them.
+        plan.calls.append(("recommend_tracks", _recommend_args(plan.slots, text)))
     if plan.slots.positions:
         args["positions"] = plan.slots.positions
     if plan.slots.track:
@@ -120,7 +132,8 @@ def _edit_playlist(tool: str):
         if slots.playlist_name:
             args["playlist"] = slots.playlist_name
         if slots.track:
-            args["tracks"] = [f"{slots.track[0]} by {slots.track[1]}"]
+            title, artist = slots.track
+            args["tracks"] = [f"{title} by {artist}" if artist else title]
         elif slots.positions:
             args["positions"] = slots.positions
         elif tool == "remove_from_playlist" or slots.deictic:
@@ -146,8 +159,8 @@ def _feedback(plan: Plan, text: str) -> None:
     if kind == "like" and not _POSITIVE.search(text):
         plan.say = "chat"
         return
-    position = plan.slots.positions[0] if plan.slots.positions else 1
-    plan.calls.append(("give_feedback", {"position": position, "kind": kind}))
+    for position in plan.slots.positions or [1]:
+        plan.calls.append(("give_feedback", {"position": position, "kind": kind}))
 
 
 def _simple(tool: str, with_range: bool = False):

@@ -175,6 +175,13 @@ _NUMBERED = re.compile(r"(?:#|\bnumber\s+|\bno\.?\s*|\btrack\s+|\bsong\s+)(?P<n>
 _BARE_NUMBERS = re.compile(
     r"\b(?:tracks?|songs?|numbers?)\s+(?P<list>\d{1,2}(?:\s*(?:,|and|&)\s*\d{1,2})+)", re.I
 )
+_FIRST_N = re.compile(r"\b(?P<end>first|last|top)\s+(?P<n>two|three|four|five|\d)\b", re.I)
+_NAMED_PLAYLIST = re.compile(
+    r"\b(?:make|create|build|start)\s+(?:me\s+)?an?\s+(?P<name>[\w'&\- ]{2,40}?)\s+playlist\b", re.I
+)
+_REMOVE_TITLE = re.compile(
+    r"\b(?:remove|delete|take out|drop)\s+[\"“]?(?P<title>[^\"”]{2,80}?)[\"”]?\s+(?:from|off)\s+", re.I
+)
 _DEICTIC = re.compile(r"\b(?:that|this|it)(?:\s+(?:one|song|track))?\b", re.I)
 _BY_ARTIST = re.compile(
     r"\bby\s+(?P<artist>[A-Z0-9][\w.&'’\- ]{0,60}?)(?=\s+(?:please|now|again)\b|[.!?,]|$)"
@@ -185,7 +192,7 @@ _TRACK_BY = re.compile(
 )
 _LIKE_ARTIST = re.compile(
     r"\b(?:i\s+(?:really\s+)?(?:love|like|adore|dig|enjoy)|more(?:\s+songs)?(?:\s+(?:from|by))?|"
-    r"(?:play|put on|queue)(?:\s+me)?(?:\s+some)?|"
+    r"(?:play|put on|queue|hear|listen to)(?:\s+me)?(?:\s+some)?|"
     r"something like|sounds? like|fan of)\s+(?P<artist>[A-Z][\w.&'’\- ]{0,60}?)"
     r"(?=[.!?,]|\s+(?:and|but|please)\b|$)"
 )
@@ -259,7 +266,17 @@ def positions_in(text: str) -> list[int]:
         found += [(match.start(), int(n)) for n in re.findall(r"\d{1,2}", match.group("list"))]
     if not found:
         found += [(m.start(), int(m.group("n"))) for m in _NUMBERED.finditer(text)]
+    for match in _FIRST_N.finditer(text):
+        n = NUMBER_WORDS.get(match["n"].lower()) or int(match["n"])
+        span = range(1, n + 1) if match["end"].lower() in ("first", "top") else range(-n, 0)
+        found += [(match.start() + k, position) for k, position in enumerate(span)]
+    if _FIRST_N.search(text):
+        return _ordered_unique(found)
     found += [(m.start(), ORDINALS[m.group("o").lower()]) for m in _ORDINAL.finditer(text)]
+    return _ordered_unique(found)
+
+
+def _ordered_unique(found: list[tuple[int, int]]) -> list[int]:
     positions: list[int] = []
     for _, position in sorted(found):
         if position not in positions and position != 0:
@@ -291,6 +308,9 @@ def playlist_name_in(text: str) -> str | None:
     if match:
         name = match.group("name").strip(" .!?,")
         return name[:100] or None
+    match = _NAMED_PLAYLIST.search(text)  # "make me a workout playlist" → "Workout"
+    if match and match["name"].lower() not in {"new", "good", "nice", "great"}:
+        return match["name"].strip().title()[:100]
     match = _TO_PLAYLIST.search(text)
     if match and match.group("name").strip().lower() not in _STOP:
         return match.group("name").strip()[:100]
@@ -301,6 +321,14 @@ def track_in(text: str) -> tuple[str, str] | None:
     """ "play Hello by Adele" → ("Hello", "Adele"); only when a title is actually given."""
     match = _TRACK_BY.search(text)
     if not match:
+        removal = _REMOVE_TITLE.search(text)
+        if (
+            removal
+            and not positions_in(removal["title"])
+            and not _DEICTIC.fullmatch(removal["title"].strip())
+        ):
+            title = re.sub(r"^(the song|the track|song|track)\s+", "", removal["title"].strip(), flags=re.I)
+            return (title, "") if title.lower() not in _STOP else None
         return None
     title = re.sub(
         r"^.*?\b(?:play|add|queue|put|hear|want|love|like|is|was)\s+(?:me\s+)?(?:the song\s+)?",

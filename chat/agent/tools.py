@@ -98,7 +98,7 @@ def _at_positions(state: TurnState, positions: list[int] | None) -> tuple[list[d
         return list(state.shown), None
     picked: list[dict] = []
     for position in positions:
-        index = len(state.shown) - 1 if position == -1 else position - 1
+        index = len(state.shown) + position if position < 0 else position - 1
         if not 0 <= index < len(state.shown):
             return [], f"There's no track {position} — the last list has {len(state.shown)}."
         picked.append(state.shown[index])
@@ -163,6 +163,7 @@ def recommend_tracks(
     genres: list[str] | None = None,
     artists: list[str] | None = None,
     like_positions: list[int] | None = None,
+    like_tracks: list[str] | None = None,
     request: str = "",
 ) -> ToolResult:
     """Recommend tracks for the listener and show them as cards.
@@ -175,6 +176,8 @@ def recommend_tracks(
         artists: Artist names to keep to, if the listener asked for some.
         like_positions: Positions (1-based, -1 = last) in the latest list to sound like
             ("more like the second one").
+        like_tracks: Tracks named as "Title by Artist" to start from and sound like; each is looked up,
+            never assumed to exist.
         request: The listener's words about what they want, used to match tracks.
     """
     count = max(1, min(MAX_COUNT, int(count or 8)))
@@ -182,6 +185,8 @@ def recommend_tracks(
     seeds, error = _at_positions(state, like_positions) if like_positions else ([], None)
     if error:
         return ToolResult(False, error, {"error": "position"})
+    named, missing_tracks = _grounded(state, like_tracks)
+    seeds = seeds + named
     target = _target(state, mood, request)
     constraints = recommender_services.taste_constraints(user=state.user)
     strategy = target.strategy
@@ -215,7 +220,9 @@ def recommend_tracks(
         return ToolResult(
             False, "I couldn't pick tracks just now — please try again in a moment.", {"error": "internal"}
         )
-    cards = [pick.as_dict() for pick in picks]
+    cards = [card | {"reason": "the track you asked for"} for card in named]
+    cards += [pick.as_dict() for pick in picks]
+    cards = cards[: max(count, len(named))]
     state.new_tracks = cards
     state.shown = cards
     state.picked = cards
@@ -236,8 +243,14 @@ def recommend_tracks(
             False, "I couldn't find tracks for that yet — the catalog may still be loading.", data
         )
     summary = f"Picked {len(cards)} tracks"
-    if seeds:
+    if named:
+        summary = (
+            f"Here's {', '.join(_describe(t) for t in named)}, and {len(cards) - len(named)} more like it"
+        )
+    elif seeds:
         summary += f" that sound like {', '.join(_describe(t) for t in seeds)}"
+    if missing_tracks:
+        summary += f"; I couldn't find {', '.join(missing_tracks)} in the catalog or on Spotify"
     if unknown:
         summary += f"; I couldn't find {', '.join(unknown)} in the catalog or on Spotify"
     if focus.narrows and not matched:
@@ -402,7 +415,9 @@ def _edit_playlist(
             False, f"I can't find {which} — say its name, or make one first.", {"error": "playlist"}
         )
     missing: list[str] = []
-    if tracks:
+    if tracks and not adding:
+        cards, missing = _in_playlist(target, tracks)
+    elif tracks:
         cards, missing = _grounded(state, tracks)
     else:
         cards, error = _at_positions(state, positions)
@@ -434,6 +449,27 @@ def _edit_playlist(
     return ToolResult(
         True, text, {"playlist": target.name, "tracks": [_describe(c) for c in cards], "missing": missing}
     )
+
+
+def _in_playlist(playlist: Playlist, names: list[str]) -> tuple[list[dict], list[str]]:
+    """Tracks of this playlist matching "Title" / "Title by Artist"; the names that match none of them."""
+    items = [item.track for item in playlist.items.select_related("track", "track__album")]
+    cards, missing = [], []
+    for name in names:
+        title, artist = _split_name(name)
+        found = [
+            track
+            for track in items
+            if grounding._similar(track.name, title) >= grounding.NAME_MATCH
+            and (
+                not artist
+                or any(
+                    grounding._similar(a.name, artist) >= grounding.NAME_MATCH for a in track.artists.all()
+                )
+            )
+        ]
+        (cards.append(_track_card(found[0])) if found else missing.append(name))
+    return cards, missing
 
 
 def list_playlists(state: TurnState) -> ToolResult:

@@ -112,3 +112,24 @@ def test_it_asks_when_a_reference_is_missing():
     assert not plan.calls and plan.say == "clarify" and "Which one" in plan.clarify
     plan = plan_turn("I hate it")
     assert plan.calls == [("give_feedback", {"position": 1, "kind": "dislike"})]
+
+
+def test_named_tracks_playlists_and_ranges():
+    assert plan_turn("play the song Hello by Adele").calls == [
+        ("recommend_tracks", {"request": "play the song Hello by Adele", "like_tracks": ["Hello by Adele"]})
+    ]
+    assert plan_turn("can you remove Lonely Avenue from Rainy Sunday").calls == [
+        ("remove_from_playlist", {"playlist": "Rainy Sunday", "tracks": ["Lonely Avenue"]})
+    ]
+    assert plan_turn("remove the last two").calls == [("remove_from_playlist", {"positions": [-2, -1]})]
+    assert [call[0] for call in plan_turn("make me a workout playlist").calls] == [
+        "recommend_tracks",
+        "create_playlist",
+    ]
+    assert plan_turn("make me a workout playlist").calls[1] == ("create_playlist", {"name": "Workout"})
+    assert plan_turn("I like the first two").calls == [
+        ("give_feedback", {"position": 1, "kind": "like"}),
+        ("give_feedback", {"position": 2, "kind": "like"}),
+    ]
+    assert plan_turn("delete my account").say == "unsupported"
+    assert plan_turn("recommend 3 chill songs").calls[0][1]["count"] == 3
