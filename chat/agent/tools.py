@@ -242,7 +242,7 @@ def recommend_tracks(
         return ToolResult(
             False, "I couldn't find tracks for that yet — the catalog may still be loading.", data
         )
-    summary = f"Picked {len(cards)} tracks"
+    summary = f"Here are {len(cards)} tracks"
     if named:
         summary = (
             f"Here's {', '.join(_describe(t) for t in named)}, and {len(cards) - len(named)} more like it"

@@ -89,7 +89,7 @@ class SpotifyJourneyTests(ChannelsLiveServerTestCase):
 
         page.goto(self.live_server_url + "/chat/")
         expect(page.locator("#status")).to_have_text("Connected", timeout=15_000)
-        page.fill("#message", "I feel down today")
+        page.fill("#message", "I feel down today, play me something gentle")
         page.press("#message", "Enter")
         cards = page.locator(".track")
         expect(cards.first).to_be_visible(timeout=20_000)
