@@ -10,11 +10,11 @@ Django sessions; each client sends the session cookie and an allowed ``Origin``.
 
 A turn's latency is send → ``done``; its overhead is that minus the ``llm_ms`` the ``done``
 event reports (0 when absent), i.e. what the stack adds around any language model. Each client
-plays SCRIPT back to back (no think time) after one uncounted warm-up turn; all clients start
-their counted turns together. The baseline is one client playing the script alone (three
-times, for a steadier p95): if the server handles turns one at a time, the concurrent p50
-approaches clients × baseline p50 and turns/s stays flat. Prints tables and asserts nothing.
-The bench users (and, through them, their conversations) and sessions are deleted afterwards,
+plays SCRIPT back to back (or with ``--think`` pauses, mean seconds, exponential) after one
+uncounted warm-up turn; all clients start their counted turns together. The baseline is one
+client playing the script alone (three times, for a steadier p95): if the server handles turns
+one at a time, the concurrent p50 approaches clients × baseline p50 and turns/s stays flat.
+Prints tables and asserts nothing. The bench users (and, through them, their conversations) and sessions are deleted afterwards,
 also on Ctrl-C.
 """
 
@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -238,7 +239,9 @@ async def chat_turn(socket_: ClientConnection, text: str) -> Turn:
     return Turn(text, (time.perf_counter() - began) * 1000, llm_ms, error)
 
 
-async def listener_play(port: int, cookie: str, lines: Sequence[str], start: StartLine) -> list[Turn]:
+async def listener_play(
+    port: int, cookie: str, lines: Sequence[str], start: StartLine, think: float = 0.0, seed: int = 0
+) -> list[Turn]:
     """One listener's session; a broken socket or a timeout turns its remaining lines into errors."""
     origin = f"http://127.0.0.1:{port}"
     turns: list[Turn] = []
@@ -257,7 +260,10 @@ async def listener_play(port: int, cookie: str, lines: Sequence[str], start: Sta
             await chat_turn(socket_, WARM_UP)
             arrived = True
             await start.wait()
+            pace = random.Random(seed)
             for line in lines:
+                if think > 0:  # a person reads the reply and types: exponential pauses, mean ``think``
+                    await asyncio.sleep(pace.expovariate(1 / think))
                 turns.append(await chat_turn(socket_, line))
     except (OSError, TimeoutError, WebSocketException, BenchError) as exc:
         if not arrived:
@@ -267,14 +273,20 @@ async def listener_play(port: int, cookie: str, lines: Sequence[str], start: Sta
     return turns
 
 
-async def listeners_play(port: int, cookies: Sequence[str], lines: Sequence[str]) -> tuple[list[Turn], float]:
+async def listeners_play(
+    port: int, cookies: Sequence[str], lines: Sequence[str], think: float = 0.0
+) -> tuple[list[Turn], float]:
     start = StartLine(len(cookies))
-    played = await asyncio.gather(*(listener_play(port, cookie, lines, start) for cookie in cookies))
+    played = await asyncio.gather(
+        *(listener_play(port, cookie, lines, start, think, seed) for seed, cookie in enumerate(cookies))
+    )
     return [turn for turns in played for turn in turns], time.perf_counter() - start.began
 
 
-def phase_run(name: str, port: int, cookies: Sequence[str], lines: Sequence[str]) -> Phase:
-    turns, seconds = asyncio.run(listeners_play(port, cookies, lines))
+def phase_run(
+    name: str, port: int, cookies: Sequence[str], lines: Sequence[str], think: float = 0.0
+) -> Phase:
+    turns, seconds = asyncio.run(listeners_play(port, cookies, lines, think))
     return Phase(name, turns, seconds)
 
 
@@ -346,6 +358,12 @@ def arguments() -> argparse.Namespace:
         help="times the lone client plays the script, so its p95 rests on more than a handful of turns",
     )
     parser.add_argument("--port", type=int, default=0, help="daphne's port (default: a free one)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean pause in seconds before each turn (exponential; 0: back to back, the worst case)",
+    )
     parsed = parser.parse_args()
     if min(parsed.clients, parsed.turns, parsed.baseline_rounds) < 1 or not 0 <= parsed.port < 65536:
         parser.error("--clients, --turns and --baseline-rounds must be at least 1, --port 0..65535")
@@ -382,10 +400,12 @@ def main() -> int:
             )
             alone = phase_run("1 client, alone", port, [cookies[0]], lines * options.baseline_rounds)
             together = phase_run(
-                f"{options.clients} clients at once",
+                f"{options.clients} clients at once"
+                + (f", ~{options.think:g} s pauses" if options.think else ""),
                 port,
                 [cookies[n] for n in range(1, options.clients + 1)],
                 lines,
+                options.think,
             )
         report_print([together, alone], lines)
         serialisation_print(together, alone, options.clients)
