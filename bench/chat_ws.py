@@ -14,8 +14,8 @@ plays SCRIPT back to back (or with ``--think`` pauses, mean seconds, exponential
 uncounted warm-up turn; all clients start their counted turns together. The baseline is one
 client playing the script alone (three times, for a steadier p95): if the server handles turns
 one at a time, the concurrent p50 approaches clients × baseline p50 and turns/s stays flat.
-Prints tables and asserts nothing. The bench users (and, through them, their conversations) and sessions are deleted afterwards,
-also on Ctrl-C.
+Prints tables and asserts nothing. The bench users (and, through them, their conversations)
+and sessions are deleted afterwards, also on Ctrl-C.
 """
 
 from __future__ import annotations
