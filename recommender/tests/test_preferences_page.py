@@ -44,3 +44,63 @@ def test_a_listener_can_forget_only_their_own_tastes(client, alice, charlie):
     client.post(f"/preferences/tastes/{mine.pk}/forget/")
 
     assert list(TastePreference.objects.values_list("user__email", flat=True)) == ["charlie@example.com"]
+
+
+def test_a_listener_adds_grounded_tastes_by_hand_and_flips_them(client, alice, charlie, small_catalog):
+    client.force_login(alice)
+    client.post("/preferences/tastes/add/", {"kind": "artist", "value": "nora vale", "liked": "1"})
+    client.post("/preferences/tastes/add/", {"kind": "genre", "value": "rap", "liked": "0"})
+    client.post("/preferences/tastes/add/", {"kind": "constraint", "value": "no explicit", "liked": "1"})
+    response = client.post(
+        "/preferences/tastes/add/", {"kind": "artist", "value": "Nobody At All", "liked": "1"}, follow=True
+    )
+    assert "find an artist called Nobody At All" in response.content.decode()
+    stored = set(TastePreference.objects.filter(user=alice).values_list("kind", "label", "liked", "source"))
+    assert stored == {
+        ("artist", "Nora Vale", True, "settings"),
+        ("genre", "rap", False, "settings"),
+        ("constraint", "no explicit lyrics", True, "settings"),
+    }
+    page = client.get("/preferences/").content.decode()
+    assert "Nora Vale" in page and "no explicit lyrics" in page
+
+    taste = TastePreference.objects.get(user=alice, kind="genre")
+    client.post(f"/preferences/tastes/{taste.pk}/flip/")
+    assert TastePreference.objects.get(pk=taste.pk).liked is True
+
+    client.force_login(charlie)
+    client.post(f"/preferences/tastes/{taste.pk}/flip/")
+    assert TastePreference.objects.get(pk=taste.pk).liked is True  # not Charlie's to change
+
+
+def test_a_disliked_genre_and_the_no_explicit_rule_shape_recommendations(alice, charlie, small_catalog):
+    from chat.agent.emotion import EmotionEstimate
+    from chat.agent.tools import TurnState, call_tool
+    from chat.models import Conversation
+    from recommender.services import recommend_tracks, taste_set
+    from spotify.models import Track
+
+    Track.objects.filter(name__in=["Happy Feet", "Neon Smiles"]).update(explicit=True)
+    explicit = set(Track.objects.filter(explicit=True).values_list("pk", flat=True))
+    unruled = recommend_tracks(user=charlie, label="joy", valence=0.8, arousal=0.5, count=20, record=False)
+    assert {pick.track_id for pick in unruled} & explicit  # without the rule they would come
+
+    taste_set(user=alice, kind="genre", value="pop", label="pop", liked=False, source="chat")
+    taste_set(
+        user=alice,
+        kind="constraint",
+        value="no_explicit",
+        label="no explicit lyrics",
+        liked=True,
+        source="chat",
+    )
+    state = TurnState(
+        user=alice,
+        conversation=Conversation.objects.create(user=alice),
+        text="something happy",
+        mood=EmotionEstimate("joy", 0.8, 0.5, 0.9),
+    )
+    call_tool(state, "recommend_tracks", {"mood": "joy", "count": 12})
+    assert len(state.new_tracks) >= 8
+    assert all(card["genre"] != "pop" for card in state.new_tracks)
+    assert not {card["track_id"] for card in state.new_tracks} & explicit
