@@ -116,6 +116,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except ActionError as exc:
             await self._error("action_failed", exc.message)
             return
+        except Exception:
+            logger.exception("feedback crashed for user %s", self.user.pk)
+            await self._error("internal", "Something went wrong on our side; the feedback was not saved.")
+            return
         await self.send_json(event)
         await self.send_json({"type": "done"})
 
@@ -130,6 +134,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
         except MoodCorrectionError as exc:
             await self._error("action_failed", str(exc))
+            return
+        except Exception:
+            logger.exception("mood correction crashed for user %s", self.user.pk)
+            await self._error("internal", "Something went wrong on our side; the mood was not changed.")
             return
         mood = {
             "label": reading.label,

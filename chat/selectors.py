@@ -53,7 +53,7 @@ class AgentMemory:
 def agent_memory(*, conversation: Conversation, history: int = 10) -> AgentMemory:
     recent = list(Message.objects.filter(conversation=conversation).order_by("-created_at", "-id")[:history])
     shown = next((m.tracks for m in recent if m.role == Message.Role.ASSISTANT and m.tracks), [])
-    picked = next((m.tracks for m in recent if m.tracks and "score" in m.tracks[0]), [])
+    picked = next((m.tracks for m in recent if any("score" in track for track in m.tracks)), [])
     playlist = next((m.meta["playlist"] for m in recent if m.meta.get("playlist")), None)
     last_assistant = next((m for m in recent if m.role == Message.Role.ASSISTANT), None)
     offered = bool(last_assistant and last_assistant.meta.get("offered"))

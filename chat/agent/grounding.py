@@ -107,15 +107,31 @@ def _best_track(candidates, title: str, artist: str, duration_ms: int | None, *,
     return max(scored, key=lambda pair: pair[0])[1] if scored else None
 
 
+class LookupUnavailable(Exception):
+    """Spotify could not be asked (rate limit, expired link, outage): "not found" would be a lie.
+
+    ``message`` says what happened in the listener's words.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def _spotify_search(user: User, kind: str, query: str) -> list:
-    """Spotify search for a connected listener; [] when not connected or Spotify fails (logged)."""
+    """Spotify search for a connected listener; [] when not connected. LookupUnavailable when
+    Spotify fails, so the caller says "Spotify is busy", not "there is no such track"."""
+    from chat.actions import spotify_error_message  # the one wording of Spotify failures
+
     try:
         client = spotify_services.spotify_client_for(user=user)
     except SpotifyNotConnected:
         return []
+    except SpotifyError as exc:
+        raise LookupUnavailable(spotify_error_message(exc)) from exc
     try:
         with client:
             return client.search_artists(query) if kind == "artist" else client.search_tracks(query)
     except SpotifyError as exc:
         logger.info("Spotify search for %r failed: %s", query, exc)
-        return []
+        raise LookupUnavailable(spotify_error_message(exc)) from exc

@@ -170,7 +170,10 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "add_to_playlist",
-        re.compile(r"\b(add|put|stick)\b.{0,50}\b(to|into)\b|\b(add|put)\b.{0,60}\bplaylist\b", re.I),
+        re.compile(
+            r"\b(add|stick)\b.{0,50}\b(to|into)\b\s+(my\s+|the\s+)?[\"“]?[A-Z0-9]|"
+            r"\b(add|put|stick)\b(?!\s+on\b).{0,60}\bplaylist\b",
+        ),
     ),
     ("list_playlists", re.compile(r"\b(my|list|show)\b.{0,20}\bplaylists\b", re.I)),
     (

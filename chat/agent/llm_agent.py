@@ -16,9 +16,10 @@ from recommender.models import TastePreference
 
 from .emotion import LABELS, EmotionEstimate
 from .llm import LLMClient
-from .tools import TurnState, call_tool, tool_schemas
+from .tools import ToolResult, TurnState, call_tool, tool_schemas
 
 MAX_ROUNDS = 4
+MAX_TOOL_CALLS = 6  # per turn: a runaway model must not burn the app's shared Spotify rate limit
 SYSTEM_PROMPT = """You are PersonalAIs, a warm, concise music companion.
 Each turn, decide: just talk, ask one clarifying question, recommend music, or act on the listener's \
 Spotify — using the tools. Don't force a recommendation into every reply: if the listener only shares \
@@ -131,7 +132,12 @@ def respond_llm(
             }
         )
         for call in completion.tool_calls:
-            result = call_tool(state, call.name, call.arguments)
+            if len(state.tools_called) >= MAX_TOOL_CALLS:
+                result = ToolResult(
+                    False, f"Tool limit reached ({MAX_TOOL_CALLS} a turn); not run.", {"error": "limit"}
+                )
+            else:
+                result = call_tool(state, call.name, call.arguments)
             summaries.append(result.summary)
             messages.append(
                 {"role": "tool", "tool_call_id": call.id, "content": json.dumps(result.for_llm())}

@@ -8,6 +8,8 @@ from . import replies
 from .planner import plan_turn
 from .tools import TurnState, call_tool
 
+WRITES = {"create_playlist", "add_to_playlist", "remove_from_playlist"}
+
 
 def respond_offline(state: TurnState, *, offered: bool, rng: random.Random) -> tuple[str, dict]:
     """The reply text and the turn's meta (intent, tools, whether it offered music)."""
@@ -21,6 +23,8 @@ def respond_offline(state: TurnState, *, offered: bool, rng: random.Random) -> t
         return reply, meta
     results = []
     for name, arguments in plan.calls:
+        if results and not results[-1][1] and name in WRITES:
+            break  # a failed step never leads into a Spotify write built on it
         result = call_tool(state, name, dict(arguments))
         results.append((name, result.ok, result.summary, result.data))
     meta["tools"] = [name for name, *_ in results]

@@ -136,9 +136,14 @@ def _edit_playlist(tool: str):
             args["tracks"] = [f"{title} by {artist}" if artist else title]
         elif slots.positions:
             args["positions"] = slots.positions
-        elif tool == "remove_from_playlist" or slots.deictic:
+        elif tool == "remove_from_playlist" or not _THESE.search(text):
+            # Never guess "the whole list" for an edit: ask which tracks.
             plan.say = "clarify"
-            plan.clarify = "Which one? Say e.g. “the third one”."
+            plan.clarify = (
+                "Which one? Say e.g. “the third one”."
+                if tool == "remove_from_playlist"
+                else "Which tracks? Say e.g. “add the first two to Gym” or “add these to Gym”."
+            )
             return
         plan.calls.append((tool, args))
 

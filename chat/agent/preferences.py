@@ -66,7 +66,10 @@ def preference_remember(user: User, kind: str, value: str, liked: bool, *, sourc
 
     value = value.strip()
     if kind == "artist":
-        artist = grounding.artist_resolve(value, user=user)
+        try:
+            artist = grounding.artist_resolve(value, user=user)
+        except grounding.LookupUnavailable as exc:
+            return ToolResult(False, exc.message, {"error": "spotify"})
         if artist is None:
             return ToolResult(
                 False, f"I couldn't find an artist called {value}.", {"error": "unknown_artist"}

@@ -51,6 +51,14 @@ ORDINALS = {
     "9th": 9,
     "tenth": 10,
     "10th": 10,
+    "eleventh": 11,
+    "11th": 11,
+    "twelfth": 12,
+    "12th": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "twentieth": 20,
     "last": -1,
 }
 
@@ -164,6 +172,9 @@ _TO_PLAYLIST = re.compile(
     r"\b(?:to|into|from|in|on)\s+(?:my\s+)?(?:playlist\s+)?[\"“']?(?P<name>[A-Z0-9][\w'&\- ]{0,60}?)[\"”']?"
     r"(?:\s+playlist)?(?=[.!?,]|$)"
 )
+_MY_PLAYLIST = re.compile(
+    r"\b(?:to|in|into|on|from)\s+(?:my|the)\s+(?P<name>[\w'&\- ]{1,40}?)\s+playlist\b", re.I
+)
 _COUNT = re.compile(r"\b(?P<n>\d{1,2})\s+(?:[\w&-]+\s+){0,2}(?:songs?|tracks?|tunes|picks)\b", re.I)
 _COUNT_WORDS = re.compile(
     r"\b(?P<w>" + "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len, reverse=True)) + r")\s+"
@@ -172,6 +183,12 @@ _COUNT_WORDS = re.compile(
 )
 _ORDINAL = re.compile(r"\b(?P<o>" + "|".join(ORDINALS) + r")\b(?:\s+(?:one|song|track|pick))?", re.I)
 _NUMBERED = re.compile(r"(?:#|\bnumber\s+|\bno\.?\s*|\btrack\s+|\bsong\s+)(?P<n>\d{1,2})\b", re.I)
+_VERB_NUMBERS = re.compile(
+    r"\b(?:add|remove|delete|drop|take out|save|keep|like|love|hate|skip)\s+"
+    r"(?:#|numbers?\s+|tracks?\s+|songs?\s+)?"
+    r"(?P<list>\d{1,2}(?:\s*(?:,|and|&)\s*\d{1,2})*)\b(?!\s*(?:songs?|tracks?|min))",
+    re.I,
+)
 _BARE_NUMBERS = re.compile(
     r"\b(?:tracks?|songs?|numbers?)\s+(?P<list>\d{1,2}(?:\s*(?:,|and|&)\s*\d{1,2})+)", re.I
 )
@@ -262,8 +279,11 @@ def extract_slots(text: str) -> Slots:
 
 def positions_in(text: str) -> list[int]:
     found: list[tuple[int, int]] = []
-    for match in _BARE_NUMBERS.finditer(text):
-        found += [(match.start(), int(n)) for n in re.findall(r"\d{1,2}", match.group("list"))]
+    for pattern in (_BARE_NUMBERS, _VERB_NUMBERS):
+        for match in pattern.finditer(text):
+            found += [
+                (match.start() + k, int(n)) for k, n in enumerate(re.findall(r"\d{1,2}", match["list"]))
+            ]
     if not found:
         found += [(m.start(), int(m.group("n"))) for m in _NUMBERED.finditer(text)]
     for match in _FIRST_N.finditer(text):
@@ -277,9 +297,10 @@ def positions_in(text: str) -> list[int]:
 
 
 def _ordered_unique(found: list[tuple[int, int]]) -> list[int]:
+    """Positions in the order said; 0 is kept so the tool can say "there's no track 0"."""
     positions: list[int] = []
     for _, position in sorted(found):
-        if position not in positions and position != 0:
+        if position not in positions:
             positions.append(position)
     return positions
 
@@ -311,6 +332,9 @@ def playlist_name_in(text: str) -> str | None:
     match = _NAMED_PLAYLIST.search(text)  # "make me a workout playlist" → "Workout"
     if match and match["name"].lower() not in {"new", "good", "nice", "great"}:
         return match["name"].strip().title()[:100]
+    match = _MY_PLAYLIST.search(text)  # "in my workout playlist"
+    if match and match["name"].lower() not in _STOP:
+        return match["name"].strip()[:100]
     match = _TO_PLAYLIST.search(text)
     if match and match.group("name").strip().lower() not in _STOP:
         return match.group("name").strip()[:100]
@@ -395,8 +419,8 @@ def _plausible_name(name: str, slots: Slots) -> bool:
     lowered = name.lower()
     if not name or lowered in _STOP or positions_in(name) or lowered in GENRE_ALIASES:
         return False
-    if slots.track and name == slots.track[0]:
-        return False
+    if slots.track and (name.startswith(slots.track[0]) or " by " in name):
+        return False  # "Hello by Adele" is a track, not an artist
     return not lowered.startswith(
         ("the second", "the first", "the third", "the last", "this", "that", "these")
     )

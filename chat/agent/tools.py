@@ -52,6 +52,7 @@ class TurnState:
     new_tracks: list[dict] = field(default_factory=list)  # tracks to show with this turn's reply
     actions: list[dict] = field(default_factory=list)  # action events for the UI
     tools_called: list[str] = field(default_factory=list)
+    summaries: list[str] = field(default_factory=list)  # what each tool said, in order
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,7 @@ def explain_track(state: TurnState, position: int | None = None) -> ToolResult:
         position: Position (1-based, -1 = last) in the latest list.
     """
     note = ""
-    if state.shown and "score" not in state.shown[0] and state.picked:
+    if state.shown and not any("score" in track for track in state.shown) and state.picked:
         # The list on screen is the listener's own history: explain the picks, and say so.
         note = "That list is your own Spotify history, not my picks. About my last picks: "
         state = TurnState(state.user, state.conversation, state.text, state.mood, shown=state.picked)
@@ -423,6 +424,12 @@ def _edit_playlist(
         cards, error = _at_positions(state, positions)
         if error:
             return ToolResult(False, error, {"error": "position"})
+    if not adding:
+        inside = set(target.items.values_list("track__spotify_id", flat=True))
+        missing += [_describe(card) for card in cards if card["spotify_id"] not in inside]
+        cards = [card for card in cards if card["spotify_id"] in inside]
+        if not cards:
+            return ToolResult(False, f"{', '.join(missing)}: not in “{target.name}”.", {"missing": missing})
     if not cards:
         return ToolResult(
             False, f"I couldn't find {', '.join(missing) or 'those tracks'}.", {"missing": missing}
@@ -445,7 +452,7 @@ def _edit_playlist(
         }
     )
     if missing:
-        text += f" I couldn't find {', '.join(missing)}."
+        text += f" Not done for {', '.join(missing)}: {'not found' if adding else 'not in that playlist'}."
     return ToolResult(
         True, text, {"playlist": target.name, "tracks": [_describe(c) for c in cards], "missing": missing}
     )
@@ -628,22 +635,92 @@ TOOLS: dict[str, Callable[..., ToolResult]] = {
 }
 
 
+MAX_LIST = 20  # names or positions in one argument
+MAX_TEXT = 300
+
+
+class BadArguments(ValueError):
+    pass
+
+
+def _checked(value: object, annotation: object, name: str) -> object:
+    """``value`` as the annotation wants it (JSON from an LLM is untrusted), or BadArguments."""
+    origin = get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
+        origin = get_origin(annotation)
+    if origin is Literal:
+        if value not in get_args(annotation):
+            raise BadArguments(f"{name} must be one of {', '.join(map(str, get_args(annotation)))}")
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise BadArguments(f"{name} must be a list")
+        if len(value) > MAX_LIST:
+            raise BadArguments(f"{name} can hold at most {MAX_LIST} items")
+        items = [_checked(item, get_args(annotation)[0], name) for item in value]
+        return list(dict.fromkeys(items))  # a repeated position or name means it once
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise BadArguments(f"{name} must be true or false")
+        return value
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise BadArguments(f"{name} must be a whole number")
+        try:
+            number = int(value)
+        except ValueError:
+            raise BadArguments(f"{name} must be a whole number") from None
+        if abs(number) > 1000:
+            raise BadArguments(f"{name} is out of range")
+        return number
+    if annotation is str:
+        if not isinstance(value, str):
+            raise BadArguments(f"{name} must be text")
+        return value.strip()[:MAX_TEXT]
+    raise BadArguments(f"{name} has an unsupported type")
+
+
 def call_tool(state: TurnState, name: str, arguments: dict) -> ToolResult:
-    """Run one tool by name with JSON arguments; unknown tools and bad arguments become clear results."""
+    """Run one tool by name with JSON arguments; whatever goes wrong comes back as a clear result.
+
+    Arguments are checked against the signature first (types, list sizes, choices), since an
+    LLM's are untrusted; a failure inside a tool is logged and reported, never raised at the turn.
+    """
     tool = TOOLS.get(name)
     if tool is None:
         return ToolResult(False, f"There is no tool called {name}.", {"error": "unknown_tool"})
+    if not isinstance(arguments, dict):
+        return ToolResult(False, f"{name} needs its arguments as an object.", {"error": "arguments"})
+    hints = typing.get_type_hints(tool)
     accepted = set(inspect.signature(tool).parameters) - {"state"}
     unknown = set(arguments) - accepted
     if unknown:
         return ToolResult(
             False, f"{name} does not take {', '.join(sorted(unknown))}.", {"error": "arguments"}
         )
+    try:
+        checked = {key: _checked(value, hints[key], key) for key, value in arguments.items()}
+    except BadArguments as exc:
+        return ToolResult(False, f"{name} was called wrongly: {exc}.", {"error": "arguments"})
     state.tools_called.append(name)
     try:
-        return tool(state, **arguments)
+        result = tool(state, **checked)
     except TypeError as exc:
-        return ToolResult(False, f"{name} was called wrongly: {exc}", {"error": "arguments"})
+        result = ToolResult(False, f"{name} was called wrongly: {exc}", {"error": "arguments"})
+    except grounding.LookupUnavailable as exc:
+        result = ToolResult(False, exc.message, {"error": "spotify"})
+    except Exception:
+        logger.exception("tool %s failed for user %s", name, state.user.pk)
+        result = ToolResult(
+            False,
+            "Something went wrong on our side with that; nothing more was changed.",
+            {"error": "internal"},
+        )
+    state.summaries.append(result.summary)
+    return result
 
 
 # --- JSON schemas for an LLM --------------------------------------------------------------------

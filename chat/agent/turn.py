@@ -32,6 +32,7 @@ from .tools import TurnState
 logger = logging.getLogger(__name__)
 
 Emit = Callable[[dict], None]
+SAVED = "What it said and did so far is saved."
 CORRECTION_CARRY = 0.6  # below this confidence, a mood the listener corrected last turn still holds
 
 
@@ -78,6 +79,7 @@ def run_turn(
         playlist=memory.playlist,
     )
     reply, meta = None, {}
+    late_error: dict | None = None
     if client is not None:
         streamed: list[dict] = []
 
@@ -90,15 +92,21 @@ def run_turn(
                 state, history=memory.history, emit=stream, client=client
             )
         except LLMError as exc:
-            if streamed:
-                raise TurnError(f"{exc.message} Your message is saved.") from exc
-            send(
-                {
-                    "type": "error",
-                    "code": "llm_unavailable",
-                    "message": f"{exc.message} Answering without it.",
-                }
-            )
+            if streamed or state.tools_called:
+                # The model got partway: what it said and what its tools did stand (a fallback
+                # would repeat the actions). Keep both, then say it stopped.
+                said = "".join(event["text"] for event in streamed if event["type"] == "token").strip()
+                reply = " ".join([said, *state.summaries]).strip() or exc.message
+                meta = {"agent": "llm", "tools": list(state.tools_called), "interrupted": exc.kind}
+                late_error = {"type": "error", "code": "llm_interrupted", "message": f"{exc.message} {SAVED}"}
+            else:
+                send(
+                    {
+                        "type": "error",
+                        "code": "llm_unavailable",
+                        "message": f"{exc.message} Answering without it.",
+                    }
+                )
     if reply is None:
         reply, meta = respond_offline(state, offered=memory.offered, rng=rng)
     if state.playlist:
@@ -111,6 +119,8 @@ def run_turn(
     send({"type": "message", "id": assistant.pk, "role": "assistant", "text": reply})
     if state.new_tracks:
         send({"type": "tracks", "message_id": assistant.pk, "tracks": state.new_tracks})
+    if late_error is not None:
+        send(late_error)
     return result
 
 

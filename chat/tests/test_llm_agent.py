@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat.agent.turn import TurnError, run_turn
+from chat.agent.turn import run_turn
 from chat.models import Message
 from spotify.models import Playlist
 
@@ -73,11 +73,41 @@ def test_when_the_model_is_down_the_listener_is_told_and_still_answered(alice, s
     assert Message.objects.get(role="assistant").meta["agent"] == "offline"
 
 
-def test_a_stream_cut_after_text_fails_the_turn_but_keeps_the_message(alice, small_catalog, llm_on, settings):
+def test_a_stream_cut_after_text_keeps_what_was_said_and_says_it_stopped(
+    alice, small_catalog, llm_on, settings
+):
     settings.LLM_MOOD_READING = False  # the only request is the streamed reply, cut by the fault
     llm_on.script({"text": "This is a long answer that will be cut off somewhere in the middle, sadly."})
     llm_on.fault(drop_mid_stream=True, count=1)
-    with pytest.raises(TurnError) as caught:
-        run_turn(user=alice, text="tell me something")
-    assert "saved" in caught.value.message
-    assert list(Message.objects.values_list("role", "text")) == [("user", "tell me something")]
+    result = run_turn(user=alice, text="tell me something")
+    said = "".join(event["text"] for event in events_of(result, "token"))
+    assert said and events_of(result, "message")[0]["text"] == said.strip()
+    error = events_of(result, "error")[0]
+    assert error["code"] == "llm_interrupted" and "saved" in error["message"]
+    assert list(Message.objects.values_list("role", flat=True)) == ["user", "assistant"]
+
+
+def test_a_model_that_fails_after_acting_does_not_act_twice(alice, small_catalog, llm_on, settings):
+    settings.LLM_MOOD_READING = False
+    llm_on.script(
+        {"tool_calls": [{"name": "recommend_tracks", "arguments": {"count": 3}}]},
+        {"tool_calls": [{"name": "give_feedback", "arguments": "{not json"}]},
+    )
+    result = run_turn(user=alice, text="recommend something")
+    assert events_of(result, "error")[0]["code"] == "llm_interrupted"
+    # One list, stored with the reply that says what was done; no offline re-run of the request.
+    reply = Message.objects.get(role="assistant")
+    assert len(reply.tracks) == 3 and "Here are 3 tracks" in reply.text
+    assert reply.meta["tools"] == ["recommend_tracks"] and reply.meta["interrupted"] == "bad_response"
+    assert len(events_of(result, "tracks")) == 1
+
+
+def test_a_runaway_model_is_capped_in_tool_calls(alice, small_catalog, llm_on, settings):
+    settings.LLM_MOOD_READING = False
+    call = {"name": "list_playlists", "arguments": {}}
+    llm_on.script({"tool_calls": [call] * 10}, {"text": "Done."})
+    run_turn(user=alice, text="show my playlists ten times")
+    tool_results = [m for m in llm_on.requests()[-1]["messages"] if m["role"] == "tool"]
+    assert len(tool_results) == 10
+    assert sum("Tool limit reached" in m["content"] for m in tool_results) == 4
+    assert Message.objects.get(role="assistant").meta["tools"] == ["list_playlists"] * 6

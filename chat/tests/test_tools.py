@@ -139,3 +139,79 @@ def test_playlist_tools_only_ever_touch_the_listeners_own_playlists(alice, charl
         assert not result.ok and "can't find a playlist of yours" in result.summary
     assert call_tool(state_for(charlie), "list_playlists", {}).data["playlists"] == []
     assert call_tool(state_for(alice), "list_playlists", {}).data["playlists"] == ["Rainy Sunday"]
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "says"),
+    [
+        ("recommend_tracks", {"count": "many"}, "count must be a whole number"),
+        ("recommend_tracks", {"genres": [{}]}, "genres must be text"),
+        ("recommend_tracks", {"artists": "Adele"}, "artists must be a list"),
+        ("recommend_tracks", {"mood": 5}, "mood must be text"),
+        ("recommend_tracks", {"like_positions": list(range(50))}, "at most 20"),
+        ("add_to_playlist", {"playlist": 5}, "playlist must be text"),
+        ("create_playlist", {"name": None}, "name must be text"),
+        ("set_preference", {"kind": "planet", "value": "x", "liked": True}, "kind must be one of"),
+        ("set_preference", {"kind": "genre", "value": "jazz", "liked": "yes"}, "liked must be true or false"),
+        ("give_feedback", {"position": True, "kind": "like"}, "position must be a whole number"),
+    ],
+)
+def test_untrusted_arguments_are_checked_before_any_tool_runs(alice, tool, arguments, says):
+    state = state_for(alice)
+    result = call_tool(state, tool, arguments)
+    assert not result.ok and says in result.summary
+    assert state.tools_called == []
+
+
+def test_a_crash_inside_a_tool_is_reported_not_raised(alice, small_catalog, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("index gone")
+
+    monkeypatch.setattr("recommender.services.taste_constraints", broken)
+    result = call_tool(state_for(alice), "recommend_tracks", {"count": "5"})  # "5" is read as 5
+    assert not result.ok and "went wrong on our side" in result.summary
+
+
+def test_when_spotify_cannot_be_asked_the_listener_hears_why_not_not_found(alice, spotify_at):
+    from spotify.models import SpotifyLink
+
+    link = consented_link(spotify_at, alice, listener=MALIK, expired=True)
+    SpotifyLink.objects.filter(pk=link.pk).update(status=SpotifyLink.Status.NEEDS_RECONSENT)
+    result = call_tool(state_for(alice), "recommend_tracks", {"like_tracks": ["Some Song by Some One"]})
+    assert not result.ok and "reconnect" in result.summary.lower()
+    spotify_at.fault(status=429, count=5, retry_after=120)
+    SpotifyLink.objects.filter(pk=link.pk).update(status=SpotifyLink.Status.ACTIVE)
+    result = call_tool(
+        state_for(alice), "set_preference", {"kind": "artist", "value": "Unknown Act", "liked": True}
+    )
+    assert not result.ok and "couldn't find" not in result.summary
+
+
+def test_removing_says_which_tracks_were_not_in_the_playlist(alice, spotify_at):
+    from chat.agent.tools import _track_card
+    from spotify import services as spotify_services
+    from spotify.demo import demo_catalog_load
+    from spotify.models import TopTrack
+
+    demo_catalog_load()
+    consented_link(spotify_at, alice, listener=MALIK)
+    spotify_services.library_sync(user=alice)
+    shown = [
+        _track_card(top.track)
+        for top in TopTrack.objects.filter(user=alice).order_by("time_range", "rank")[:3]
+    ]
+    chill = spotify_services.playlist_create_with_tracks(
+        user=alice, name="Chill", track_spotify_ids=[shown[1]["spotify_id"]]
+    )
+
+    result = call_tool(
+        state_for(alice, shown=shown), "remove_from_playlist", {"playlist": "chill", "positions": [1, 2]}
+    )
+    assert result.ok and shown[0]["name"] in result.summary and "not in that playlist" in result.summary
+    on_spotify = next(p for p in spotify_at.state(MALIK["id"])["playlists"] if p["id"] == chill.spotify_id)
+    assert on_spotify["track_ids"] == []
+
+    result = call_tool(
+        state_for(alice, shown=shown), "remove_from_playlist", {"playlist": "Chill", "positions": [3]}
+    )
+    assert not result.ok and "not in “Chill”" in result.summary

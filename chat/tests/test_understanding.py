@@ -133,3 +133,24 @@ def test_named_tracks_playlists_and_ranges():
     ]
     assert plan_turn("delete my account").say == "unsupported"
     assert plan_turn("recommend 3 chill songs").calls[0][1]["count"] == 3
+
+
+def test_edits_never_guess_the_whole_list():
+    # Asking for music with "put on … to" or "add … to the mix" is a request, not a playlist edit.
+    for text in (
+        "put on something to help me sleep",
+        "put on some music to study to",
+        "add some jazz to the mix",
+    ):
+        assert [name for name, _ in plan_turn(text).calls] == ["recommend_tracks"]
+    assert plan_turn("add that song to the playlist").say == "clarify"
+    assert plan_turn("add track 0 to Chill").calls == [
+        ("add_to_playlist", {"playlist": "Chill", "positions": [0]})
+    ]
+    assert plan_turn("add 1, 2 and 3 to Chill").calls[0][1]["positions"] == [1, 2, 3]
+    assert plan_turn("add the eleventh one to Chill").calls[0][1]["positions"] == [11]
+    assert plan_turn("put track 2 in my workout playlist").calls == [
+        ("add_to_playlist", {"playlist": "workout", "positions": [2]})
+    ]
+    # A named track is not also an artist.
+    assert "artists" not in plan_turn("play Rainy Window by Nora Vale").calls[0][1]
