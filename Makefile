@@ -39,6 +39,8 @@ lint: install
 bench: install
 	$(PY) bench/embeddings.py
 	$(PY) bench/spotify_sync.py
+	$(PY) bench/emotion.py
+	$(PY) bench/chat_ws.py --think 3
 
 clean-state: stop
 	rm -rf .local
