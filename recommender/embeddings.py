@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,6 +127,39 @@ def embed_texts(texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarra
     row_of = {text: row for row, text in enumerate(distinct)}
     result[:] = vectors[[row_of[text] for text in texts]]
     return result
+
+
+RECENT_CACHE_SIZE = 512
+_recent_lock = threading.Lock()
+_recent: OrderedDict[str, np.ndarray] = OrderedDict()
+
+
+def embed_recent(texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """Text → vector, embedding only texts not seen lately (one batch for the rest).
+
+    A chat turn embeds the same words for emotion, intent and context on the next turn;
+    this keeps the last few hundred so each is embedded once. Big batches (training,
+    evaluation) pass through without evicting the conversation's turns. Vectors are
+    read-only: they are shared.
+    """
+    found: dict[str, np.ndarray] = {}
+    with _recent_lock:
+        for text in texts:
+            if text in _recent:
+                _recent.move_to_end(text)
+                found[text] = _recent[text]
+    missing = list(dict.fromkeys(text for text in texts if text not in found))
+    if missing:
+        vectors = embed_texts(missing)
+        vectors.setflags(write=False)
+        found.update(zip(missing, vectors, strict=True))
+        if len(missing) <= RECENT_CACHE_SIZE // 4:
+            with _recent_lock:
+                for text, vector in zip(missing, vectors, strict=True):
+                    _recent[text] = vector
+                while len(_recent) > RECENT_CACHE_SIZE:
+                    _recent.popitem(last=False)
+    return found
 
 
 def embed_text(text: str) -> np.ndarray:

@@ -303,7 +303,7 @@ def _gather_pool(
     pool: dict[int, tuple[str, ...]] = {}
     candidate_rows = (
         Candidate.objects.filter(user=user, track__profile__embedding__isnull=False)
-        .exclude(track_id__in=excluded)
+        .exclude(track_id__any=list(excluded))
         .annotate(distance=CosineDistance("track__profile__embedding", query))
         .order_by("distance", "track_id")
         .values_list("track_id", "sources")
@@ -388,7 +388,7 @@ def _nearest_track_ids(
     profiles = (
         TrackProfile.objects.filter(embedding__isnull=False)
         .filter(only if only is not None else Q())
-        .exclude(track_id__in=list(excluded))
+        .exclude(track_id__any=list(excluded))
         .annotate(distance=CosineDistance("embedding", query))
         .order_by("distance", "track_id")
         .values_list("track_id", flat=True)
@@ -404,12 +404,12 @@ def _candidate_arrays(
     tracks = [by_id[track_id] for track_id in ids if track_id in by_id]
     artist_names: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for track_id, artist_id, name in (
-        TrackArtist.objects.filter(track_id__in=ids)
+        TrackArtist.objects.filter(track_id__any=ids)
         .order_by("track_id", "position")
         .values_list("track_id", "artist_id", "artist__name")
     ):
         artist_names[track_id].append((artist_id, name))
-    recall = dict(Candidate.objects.filter(user=user, track_id__in=ids).values_list("track_id", "weight"))
+    recall = dict(Candidate.objects.filter(user=user, track_id__any=ids).values_list("track_id", "weight"))
     preference = _preference_scores(user=user, tracks=tracks, artist_names=artist_names)
     feedback = _feedback_scores(user=user, tracks=tracks, artist_names=artist_names)
     vectors = profile_vectors(ids)
@@ -472,7 +472,7 @@ def _track_rows(ids: Sequence[int]) -> list[TrackRow]:
         "profile__valence",
         "profile__energy",
     ]
-    rows = Track.objects.filter(pk__in=ids).values_list(*fields)
+    rows = Track.objects.filter(pk__any=ids).values_list(*fields)
     return [TrackRow(*row[:3], row[3] or "", *row[4:]) for row in rows]
 
 
@@ -491,7 +491,7 @@ def _preference_scores(
     if not liked_genres and not liked_artists:
         return np.zeros(len(tracks))
     artist_spotify = dict(
-        TrackArtist.objects.filter(track_id__in=[t.id for t in tracks]).values_list(
+        TrackArtist.objects.filter(track_id__any=[t.id for t in tracks]).values_list(
             "artist_id", "artist__spotify_id"
         )
     )

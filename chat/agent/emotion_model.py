@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from recommender.embeddings import DIMENSIONS, embed_texts
+from recommender.embeddings import DIMENSIONS, embed_recent
 
 from .emotion import LABELS
 
@@ -41,7 +40,6 @@ RECIPES: dict[str, tuple[str, ...]] = {
 }
 # Recent texts and their vectors: a chat turn's context is the listener's previous messages,
 # which were embedded when they were the current message.
-VECTOR_CACHE_SIZE = 512
 
 
 class EmotionModelUnavailable(RuntimeError):
@@ -148,30 +146,10 @@ def predict_one(text: str, context: Sequence[str] = ()) -> dict[str, float]:
     return dict(zip(LABELS, predict_proba([text], [list(context)])[0].tolist(), strict=True))
 
 
-_vector_lock = threading.Lock()
-_recent_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-
-
 def vectors_for(strings: Sequence[str]) -> dict[str, np.ndarray]:
-    """Vectors of distinct strings, embedding only those not seen recently, in one batch."""
-    found: dict[str, np.ndarray] = {}
-    with _vector_lock:
-        for text in strings:
-            if text in _recent_vectors:
-                _recent_vectors.move_to_end(text)
-                found[text] = _recent_vectors[text]
-    missing = [text for text in strings if text not in found]
-    if missing:
-        vectors = embed_texts(missing)
-        found.update(zip(missing, vectors, strict=True))
-        if len(missing) <= VECTOR_CACHE_SIZE // 4:
-            # Big batches are evaluations; keeping them would only evict the conversation's turns.
-            with _vector_lock:
-                for text, vector in zip(missing, vectors, strict=True):
-                    _recent_vectors[text] = vector
-                while len(_recent_vectors) > VECTOR_CACHE_SIZE:
-                    _recent_vectors.popitem(last=False)
-    return found
+    """Vectors of distinct strings; the process-wide recent cache means a turn's words are embedded
+    once for perception and intent alike."""
+    return embed_recent(strings)
 
 
 def save_head(head: EmotionHead, path: str | Path) -> Path:

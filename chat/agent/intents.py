@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recommender.embeddings import embed_text, embed_texts
+from recommender.embeddings import embed_recent, embed_texts
 
 EXEMPLARS: dict[str, tuple[str, ...]] = {
     "greet": ("hi", "hello there", "hey!", "good morning", "hiya, how are you?", "yo what's up"),
@@ -246,7 +246,7 @@ def classify_intent(text: str) -> IntentGuess:
         if pattern.search(text):
             return IntentGuess(intent, 1.0, "rule")
     vectors, labels = _index.get()
-    similarities = vectors @ np.asarray(embed_text(text), dtype=np.float32)
+    similarities = vectors @ embed_recent([text])[text]
     best = int(np.argmax(similarities))
     score = float(similarities[best])
     intent = labels[best] if score >= THRESHOLD else "chat"
