@@ -36,12 +36,19 @@ CLOSE_UNAUTHENTICATED = 4401
 
 
 def _turn_in_pool_thread(**kwargs: object) -> TurnResult:
-    """``run_turn`` in a shared pool thread: its database connection is closed when the turn ends,
-    since pool threads outlive connections and Django's request-end cleanup never reaches them."""
+    """``run_turn`` in a shared pool thread, with the connection handled as after a request.
+
+    Pool threads outlive requests and Django's request-end cleanup never reaches them, so the
+    turn closes its connection itself — unless ``DB_CONN_MAX_AGE`` asks to keep it (then only a
+    broken or expired one is closed).
+    """
     try:
         return run_turn(**kwargs)  # type: ignore[arg-type]
     finally:
-        db.connection.close()
+        if db.connection.settings_dict.get("CONN_MAX_AGE"):
+            db.close_old_connections()
+        else:
+            db.connection.close()
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
