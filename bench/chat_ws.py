@@ -86,6 +86,7 @@ class Turn:
     latency_ms: float
     llm_ms: float | None  # None when ``done`` did not say
     error: str | None = None
+    server_ms: float | None = None  # the server's own time for the turn (``done``'s ``turn_ms``)
 
     @property
     def overhead_ms(self) -> float:
@@ -235,8 +236,9 @@ async def chat_turn(socket_: ClientConnection, text: str) -> Turn:
                 error = str(event.get("code") or "error")
             elif kind == "done":
                 llm_ms = float(event["llm_ms"]) if event.get("llm_ms") is not None else None
+                server_ms = float(event["turn_ms"]) if event.get("turn_ms") is not None else None
                 break
-    return Turn(text, (time.perf_counter() - began) * 1000, llm_ms, error)
+    return Turn(text, (time.perf_counter() - began) * 1000, llm_ms, error, server_ms)
 
 
 async def listener_play(
@@ -332,6 +334,11 @@ def serialisation_print(concurrent: Phase, alone: Phase, clients: int) -> None:
 
     if not good(concurrent) or not good(alone):
         return
+    for phase in (concurrent, alone):
+        server = [turn.server_ms for turn in phase.turns if turn.server_ms is not None]
+        if server:
+            p50, p95 = np.percentile(server, [50, 95])
+            print(f"{phase.name}: the server's own turn time p50 {p50:.0f} ms, p95 {p95:.0f} ms")
     alone_p50, alone_p95 = np.percentile(good(alone), [50, 95])
     concurrent_p50, concurrent_p95 = np.percentile(good(concurrent), [50, 95])
     print(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -167,6 +168,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         await self.send_json({"type": "typing"})
+        began = time.perf_counter()
         try:
             result = await self._run_turn(text.strip())
         except TurnError as exc:
@@ -176,7 +178,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             logger.exception("chat turn crashed for user %s", self.user.pk)
             await self._error("internal", "Something went wrong on our side; your message is saved.")
             return
-        await self.send_json({"type": "done", "llm_ms": round(1000 * result.llm_seconds, 1)})
+        turn_ms = round(1000 * (time.perf_counter() - began), 1)
+        await self.send_json(
+            {"type": "done", "llm_ms": round(1000 * result.llm_seconds, 1), "turn_ms": turn_ms}
+        )
 
     async def _error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": message})

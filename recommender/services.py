@@ -246,35 +246,37 @@ def recommend_tracks(
 
 
 def _excluded_track_ids(*, user: User, weights: Weights) -> set[int]:
-    """Known tracks, recently served ones, and everything the listener rejected."""
-    known = set(TopTrack.objects.filter(user=user).values_list("track_id", flat=True))
-    known |= set(Play.objects.filter(user=user).values_list("track_id", flat=True))
-    recent_lists = ServedList.objects.filter(user=user).values_list("id", flat=True)[: weights.repeat_window]
-    known |= set(
-        ServedItem.objects.filter(served_id__in=list(recent_lists)).values_list("track_id", flat=True)
-    )
-    known |= set(
-        Feedback.objects.filter(user=user, kind=Feedback.Kind.DISLIKE).values_list("track_id", flat=True)
-    )
-    rejected = TastePreference.objects.filter(user=user, liked=False)
-    rejected_tracks = [p.value for p in rejected if p.kind == TastePreference.Kind.TRACK]
-    rejected_artists = [p.value for p in rejected if p.kind == TastePreference.Kind.ARTIST]
-    rejected_genres = [p.value.lower() for p in rejected if p.kind == TastePreference.Kind.GENRE]
-    if rejected_tracks:
-        known |= set(Track.objects.filter(spotify_id__in=rejected_tracks).values_list("id", flat=True))
-    if rejected_artists:
-        known |= set(
-            TrackArtist.objects.filter(artist__spotify_id__in=rejected_artists).values_list(
-                "track_id", flat=True
-            )
-        )
-    if rejected_genres:
-        known |= set(
-            Track.objects.filter(Q(genre__in=rejected_genres) | Q(subgenre__in=rejected_genres)).values_list(
-                "id", flat=True
-            )
-        )
-    return known
+    """Known tracks, recently served ones, and everything the listener rejected — one round trip."""
+    names = {
+        "top": TopTrack._meta.db_table,
+        "play": Play._meta.db_table,
+        "served": ServedList._meta.db_table,
+        "item": ServedItem._meta.db_table,
+        "feedback": Feedback._meta.db_table,
+        "taste": TastePreference._meta.db_table,
+        "track": Track._meta.db_table,
+        "link": TrackArtist._meta.db_table,
+        "artist": Artist._meta.db_table,
+    }
+    sql = """
+        WITH rejected AS (SELECT kind, value FROM {taste} WHERE user_id = %(user)s AND NOT liked)
+        SELECT track_id FROM {top} WHERE user_id = %(user)s
+        UNION SELECT track_id FROM {play} WHERE user_id = %(user)s
+        UNION SELECT i.track_id FROM {item} i
+               WHERE i.served_id IN (SELECT id FROM {served} WHERE user_id = %(user)s
+                                      ORDER BY created_at DESC, id DESC LIMIT %(window)s)
+        UNION SELECT track_id FROM {feedback} WHERE user_id = %(user)s AND kind = %(dislike)s
+        UNION SELECT t.id FROM {track} t JOIN rejected r ON r.kind = 'track' AND r.value = t.spotify_id
+        UNION SELECT ta.track_id FROM {link} ta JOIN {artist} a ON a.id = ta.artist_id
+                JOIN rejected r ON r.kind = 'artist' AND r.value = a.spotify_id
+        UNION SELECT t.id FROM {track} t
+               WHERE EXISTS (SELECT 1 FROM rejected r WHERE r.kind = 'genre'
+                              AND (lower(r.value) = t.genre OR lower(r.value) = t.subgenre))
+    """.format(**names)
+    params = {"user": user.pk, "window": weights.repeat_window, "dislike": Feedback.Kind.DISLIKE}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
 
 
 def nearest_rows(queryset: QuerySet, limit: int) -> list:
