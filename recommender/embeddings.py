@@ -82,6 +82,9 @@ def _load() -> tuple[onnxruntime.InferenceSession, Tokenizer]:
             options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.log_severity_level = 3
+            # Idle intra-op threads would otherwise busy-wait after every run: on two cores that
+            # steals the CPU PostgreSQL and the other turns need (chat p95 under load: bench/chat_ws.py).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = ort.InferenceSession(
                 str(_model_path()), sess_options=options, providers=["CPUExecutionProvider"]
             )
