@@ -16,7 +16,7 @@ from typing import Any
 
 from .emotion import LABEL_COORDINATES, EmotionEstimate
 from .planner import OFFER_MARK, plan_turn
-from .replies import spoken_reply
+from .replies import spoken_reply, tools_reply
 
 _MOOD_LINE = re.compile(
     r"Perceived mood: (\w+) \(valence ([-+]?[\d.]+), arousal ([-+]?[\d.]+), confidence ([\d.]+)\)"
@@ -30,7 +30,8 @@ def respond(body: dict[str, Any]) -> dict[str, Any]:
         return {"json": _mood_json(messages)}
     last = messages[-1] if messages else {"role": "user", "content": ""}
     if last.get("role") == "tool":
-        return {"text": _after_tools(messages)}
+        system = next((_content(m) for m in messages if m.get("role") == "system"), "")
+        return {"text": _after_tools(messages, _mood_in(system))}
     text = _content(last)
     previous = next((m for m in reversed(messages[:-1]) if m.get("role") == "assistant"), None)
     offered = bool(previous and OFFER_MARK.search(_content(previous)))
@@ -55,17 +56,26 @@ def _content(message: dict) -> str:
     return str(content)
 
 
-def _after_tools(messages: list[dict]) -> str:
-    """Say what the tools of the last round did, in order, as a model summarising them would."""
-    summaries: list[str] = []
+def _after_tools(messages: list[dict], mood: EmotionEstimate) -> str:
+    """Say what the tools of the last round did, in order, in the offline agent's words."""
+    names = {
+        call.get("id"): call.get("function", {}).get("name", "")
+        for message in messages
+        if message.get("role") == "assistant"
+        for call in message.get("tool_calls") or []
+    }
+    results: list[tuple[str, bool, str, dict]] = []
     for message in reversed(messages):
         if message.get("role") != "tool":
             break
         try:
-            summaries.append(json.loads(_content(message)).get("summary", ""))
-        except (ValueError, AttributeError):
-            summaries.append("")
-    return " ".join(s for s in reversed(summaries) if s) or "Done."
+            data = json.loads(_content(message))
+        except ValueError:
+            data = {}
+        if isinstance(data, dict) and data.get("summary"):
+            name = names.get(message.get("tool_call_id"), "")
+            results.append((name, bool(data.get("ok")), data["summary"], data))
+    return tools_reply(list(reversed(results)), mood=mood, rng=random.Random()) or "Done."
 
 
 def _mood_json(messages: list[dict]) -> dict:
