@@ -35,7 +35,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -150,10 +150,32 @@ def free_port() -> int:
 
 
 @contextmanager
-def daphne_running(port: int) -> Iterator[None]:
+def llm_standin_running() -> Iterator[dict[str, str]]:
+    """The local OpenAI-compatible stand-in with the agent's brain; yields the LLM_* settings for daphne.
+
+    With it the turn includes real LLM round trips over HTTP (streamed, 10 ms between chunks), and
+    ``done``'s ``llm_ms`` says how long they took: the overhead column subtracts exactly that.
+    """
+    argv = [sys.executable, "-m", "chat.llm_standin", "--port", "0", "--quiet", "--chunk-delay", "0.01"]
+    argv += ["--brain", "chat.agent.standin_brain:respond"]
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline()  # "LLM stand-in on http://127.0.0.1:PORT/v1 (...)"
+        if not first_line:
+            raise BenchError("the LLM stand-in did not start")
+        yield {"LLM_BASE_URL": first_line.split()[3], "LLM_MODEL": "standin", "LLM_API_KEY": ""}
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+
+
+@contextmanager
+def daphne_running(port: int, extra_env: dict[str, str] | None = None) -> Iterator[None]:
     """daphne on ``port`` with the data stores this process resolved, stopped on the way out."""
     env = dict(os.environ)
     env.update(DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1")
+    env.update(extra_env or {})
     argv = [
         sys.executable,
         "-m",
@@ -371,6 +393,11 @@ def arguments() -> argparse.Namespace:
         default=0.0,
         help="mean pause in seconds before each turn (exponential; 0: back to back, the worst case)",
     )
+    parser.add_argument(
+        "--llm-standin",
+        action="store_true",
+        help="answer through the LLM seam and the local stand-in LLM (overhead excludes llm_ms)",
+    )
     parsed = parser.parse_args()
     if min(parsed.clients, parsed.turns, parsed.baseline_rounds) < 1 or not 0 <= parsed.port < 65536:
         parser.error("--clients, --turns and --baseline-rounds must be at least 1, --port 0..65535")
@@ -400,7 +427,9 @@ def main() -> int:
             f"set-up: {len(cookies)} listeners with recalled candidates and sessions "
             f"in {time.perf_counter() - began:.1f} s"
         )
-        with daphne_running(port):
+        with ExitStack() as stack:
+            llm_env = stack.enter_context(llm_standin_running()) if options.llm_standin else {}
+            stack.enter_context(daphne_running(port, llm_env))
             print(
                 f"daphne answering on 127.0.0.1:{port}; running 1 client, then {options.clients} at once…",
                 flush=True,

@@ -65,7 +65,7 @@ def run_turn(
     conversation: Conversation = services.conversation_get_or_create(user=user)
     memory = selectors.agent_memory(conversation=conversation)
     client = LLMClient() if llm_settings() is not None else None
-    mood = _perceive(conversation, text, client)
+    mood, result.llm_seconds = _perceive(conversation, text, client)
     message = services.listener_message_create(conversation=conversation, text=text, mood=mood)
     send({"type": "mood", "message_id": message.pk, "mood": mood.as_dict()})
 
@@ -88,9 +88,8 @@ def run_turn(
             send(event)
 
         try:
-            reply, meta, result.llm_seconds = respond_llm(
-                state, history=memory.history, emit=stream, client=client
-            )
+            reply, meta, answering = respond_llm(state, history=memory.history, emit=stream, client=client)
+            result.llm_seconds += answering
         except LLMError as exc:
             if streamed or state.tools_called:
                 # The model got partway: what it said and what its tools did stand (a fallback
@@ -124,22 +123,25 @@ def run_turn(
     return result
 
 
-def _perceive(conversation: Conversation, text: str, client: LLMClient | None) -> EmotionEstimate:
+def _perceive(
+    conversation: Conversation, text: str, client: LLMClient | None
+) -> tuple[EmotionEstimate, float]:
+    """The mood of ``text`` and the seconds spent waiting on the LLM for it (0 offline)."""
     context = selectors.recent_listener_texts(conversation=conversation, limit=3)
     previous = selectors.latest_mood(conversation=conversation)
     if previous is not None and previous.corrected_at is not None and context:
         # The listener told us what that message meant: its words no longer colour this reading.
         context = context[:-1]
-    mood = None
+    mood, waited = None, 0.0
     if client is not None and settings.LLM_MOOD_READING:
         started = time.perf_counter()
         try:
             mood = mood_from_llm(client, text, context)
         except LLMError as exc:
             logger.info("LLM mood reading failed (%s); using the offline model", exc.kind)
-        logger.debug("LLM mood took %.0f ms", 1000 * (time.perf_counter() - started))
+        waited = time.perf_counter() - started
     mood = mood or mood_from_text(text, context)
-    return with_correction(mood, previous)
+    return with_correction(mood, previous), waited
 
 
 def with_correction(mood: EmotionEstimate, previous: MoodReading | None) -> EmotionEstimate:
