@@ -110,8 +110,8 @@ def _grounded(state: TurnState, names: list[str] | None) -> tuple[list[dict], li
     """Cards for "Title - Artist" / "Title by Artist" names; the names that matched nothing."""
     cards, missing = [], []
     for name in names or []:
-        title, artist = _split_name(name)
-        track = grounding.track_resolve(title, artist, user=state.user)
+        title, artist, duration_ms = _split_name(name)
+        track = grounding.track_resolve(title, artist, user=state.user, duration_ms=duration_ms)
         if track is None:
             missing.append(name)
         else:
@@ -119,14 +119,23 @@ def _grounded(state: TurnState, names: list[str] | None) -> tuple[list[dict], li
     return cards, missing
 
 
-def _split_name(name: str) -> tuple[str, str]:
+_DURATION = re.compile(r"\s*[\(\[]?(?P<m>\d{1,2}):(?P<s>[0-5]\d)[\)\]]?\s*$")
+
+
+def _split_name(name: str) -> tuple[str, str, int | None]:
+    """ "Title by Artist (3:45)" / "Artist - Title" → (title, artist, duration in ms or None)."""
+    duration_ms = None
+    timed = _DURATION.search(name)
+    if timed:
+        duration_ms = (int(timed["m"]) * 60 + int(timed["s"])) * 1000
+        name = name[: timed.start()]
     match = re.match(r"^(?P<title>.+?)\s+by\s+(?P<artist>.+)$", name, re.I)
     if match:
-        return match["title"].strip(' "“”'), match["artist"].strip()
+        return match["title"].strip(' "“”'), match["artist"].strip(), duration_ms
     if " - " in name:
         left, right = name.split(" - ", 1)
-        return right.strip(' "“”'), left.strip()  # "Artist - Title", as Spotify writes it
-    return name.strip(' "“”'), ""
+        return right.strip(' "“”'), left.strip(), duration_ms  # "Artist - Title", as Spotify writes it
+    return name.strip(' "“”'), "", duration_ms
 
 
 def _playlist_named(state: TurnState, name: str | None) -> Playlist | None:
@@ -177,8 +186,8 @@ def recommend_tracks(
         artists: Artist names to keep to, if the listener asked for some.
         like_positions: Positions (1-based, -1 = last) in the latest list to sound like
             ("more like the second one").
-        like_tracks: Tracks named as "Title by Artist" to start from and sound like; each is looked up,
-            never assumed to exist.
+        like_tracks: Tracks named as "Title by Artist" (optionally with its length, "(3:45)") to start
+            from and sound like; each is looked up, never assumed to exist.
         request: The listener's words about what they want, used to match tracks.
     """
     count = max(1, min(MAX_COUNT, int(count or 8)))
@@ -188,8 +197,11 @@ def recommend_tracks(
         return ToolResult(False, error, {"error": "position"})
     named, missing_tracks = _grounded(state, like_tracks)
     seeds = seeds + named
-    target = _target(state, mood, request)
     constraints = recommender_services.taste_constraints(user=state.user)
+    if not mood and not seeds and state.mood.label == "neutral" and constraints.liked_moods:
+        # Nothing to go on this turn: lean toward a mood the listener said they like.
+        mood = sorted(constraints.liked_moods)[0]
+    target = _target(state, mood, request)
     strategy = target.strategy
     if strategy is None and target.label in constraints.avoided_moods:
         strategy = "lift"
@@ -463,7 +475,7 @@ def _in_playlist(playlist: Playlist, names: list[str]) -> tuple[list[dict], list
     items = [item.track for item in playlist.items.select_related("track", "track__album")]
     cards, missing = [], []
     for name in names:
-        title, artist = _split_name(name)
+        title, artist, _ = _split_name(name)
         found = [
             track
             for track in items

@@ -215,3 +215,28 @@ def test_removing_says_which_tracks_were_not_in_the_playlist(alice, spotify_at):
         state_for(alice, shown=shown), "remove_from_playlist", {"playlist": "Chill", "positions": [3]}
     )
     assert not result.ok and "not in “Chill”" in result.summary
+
+
+def test_a_named_length_picks_between_versions_of_a_track(alice, small_catalog):
+    from chat.agent.tools import _grounded
+    from spotify.models import TrackArtist
+
+    original = Track.objects.get(name="Rainy Window")
+    extended = Track.objects.create(
+        spotify_id="rainywindowextended0000", name="Rainy Window", duration_ms=240_000, popularity=1
+    )
+    TrackArtist.objects.create(track=extended, artist=original.artists.get(), position=0)
+    state = state_for(alice)
+    assert _grounded(state, ["Rainy Window by Nora Vale (4:00)"])[0][0]["track_id"] == extended.pk
+    assert _grounded(state, ["Nora Vale - Rainy Window"])[0][0]["track_id"] == original.pk
+
+
+def test_a_liked_mood_steers_a_request_that_gives_no_mood_of_its_own(alice, small_catalog):
+    neutral = EmotionEstimate("neutral", 0.0, 0.0, 0.3)
+    state = TurnState(
+        user=alice, conversation=Conversation.objects.create(user=alice), text="anything", mood=neutral
+    )
+    assert call_tool(state, "recommend_tracks", {}).data["target"]["label"] == "neutral"
+    assert call_tool(state, "set_preference", {"kind": "mood", "value": "calm", "liked": True}).ok
+    assert call_tool(state, "recommend_tracks", {}).data["target"]["label"] == "calm"
+    assert call_tool(state, "recommend_tracks", {"mood": "joy"}).data["target"]["label"] == "joy"
