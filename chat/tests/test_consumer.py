@@ -319,3 +319,16 @@ async def test_tokens_stream_before_the_message_and_the_reply_survives_a_reconne
     ]
     assert history["messages"][0]["mood"]["label"] == "neutral"
     await again.disconnect()
+
+
+async def test_a_listener_who_leaves_mid_turn_finds_the_reply_when_they_come_back(alice, small_catalog):
+    communicator, _, _ = await connect(alice)
+    await communicator.receive_json_from(timeout=5)
+    await communicator.send_json_to({"type": "message", "text": "play something calm"})
+    await communicator.disconnect(timeout=20)  # gone before any reply arrived
+
+    again, _, _ = await connect(alice)
+    history = await again.receive_json_from(timeout=5)
+    assert [m["role"] for m in history["messages"]] == ["user", "assistant"]
+    assert history["messages"][1]["tracks"]
+    await again.disconnect()
