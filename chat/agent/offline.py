@@ -15,17 +15,20 @@ def respond_offline(state: TurnState, *, offered: bool, rng: random.Random) -> t
     """The reply text and the turn's meta (intent, tools, whether it offered music)."""
     plan = plan_turn(state.text, offered=offered)
     meta: dict = {"agent": "offline", "intent": plan.intent}
-    if not plan.calls:
-        reply = replies.spoken_reply(
-            plan.say or "chat", mood=state.mood, name=state.user.greeting_name, rng=rng, clarify=plan.clarify
+    spoken = ""
+    if plan.say is not None:
+        spoken = replies.spoken_reply(
+            plan.say, mood=state.mood, name=state.user.greeting_name, rng=rng, clarify=plan.clarify
         )
-        meta["offered"] = plan.say in ("chat",)
-        return reply, meta
+        meta["offered"] = plan.say == "chat"
     results = []
     for name, arguments in plan.calls:
         if results and not results[-1][1] and name in WRITES:
             break  # a failed step never leads into a Spotify write built on it
         result = call_tool(state, name, dict(arguments))
         results.append((name, result.ok, result.summary, result.data))
-    meta["tools"] = [name for name, *_ in results]
-    return replies.tools_reply(results, mood=state.mood, rng=rng), meta
+    if results:
+        meta["tools"] = [name for name, *_ in results]
+    done = replies.tools_reply(results, mood=state.mood, rng=rng) if results else ""
+    # Talk first, then say what was done ("…Want me to play something? Noted — more jazz.").
+    return " ".join(part for part in (spoken, done) if part) or spoken, meta

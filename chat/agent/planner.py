@@ -54,6 +54,9 @@ def plan_turn(text: str, *, offered: bool = False) -> Plan:
     builder = _BUILDERS.get(intent)
     if builder is None:
         plan.say = intent  # greet, thanks, goodbye, capabilities, unsupported, chat
+        if intent in ("chat", "greet", "thanks"):
+            # "long day… I love jazz though": answer the person, and remember the taste too.
+            plan.calls = [("set_preference", vars(change)) for change in preference_changes(slots)]
         return plan
     builder(plan, text)
     if not plan.calls and plan.say is None:

@@ -162,6 +162,8 @@ MOOD_WORDS = {
     "loud": "energize",
 }
 
+# Words that end a name said in passing: "I love Nora Vale by the way", "… Adele though".
+_ASIDES = r"by the way|btw|though|too|as well|a lot|so much|lately|these days|right now"
 _PLAYLIST_NAME = re.compile(
     r"\b(?:called|named|titled|name it|call it)\s+[\"“'‘]?(?P<name>[^\"”’]+?)[\"”’]?"
     r"(?=\s+(?:with|from|using|and add|containing|please)\b|[.!?,]|$)",
@@ -211,18 +213,20 @@ _LIKE_ARTIST = re.compile(
     r"\b(?:i\s+(?:really\s+)?(?:love|like|adore|dig|enjoy)|more(?:\s+songs)?(?:\s+(?:from|by))?|"
     r"(?:play|put on|queue|hear|listen to)(?:\s+me)?(?:\s+some)?|"
     r"something like|sounds? like|fan of)\s+(?P<artist>[A-Z][\w.&'’\- ]{0,60}?)"
-    r"(?=[.!?,]|\s+(?:and|but|please)\b|$)"
+    r"(?=[.!?,]|\s+(?:and|but|please|" + _ASIDES + r")\b|$)"
 )
 _NEGATIVE_SUBJECT = re.compile(
     r"\b(?:no more|not? (?:any )?more|stop (?:playing|with)(?: the)?|enough|"
     r"i (?:really )?(?:hate|dislike|can't stand|cant stand|don't like|dont like|do not like)|"
     r"(?:please )?no|nothing|without|skip (?:the|all)?|avoid|less)\s+(?P<what>[\w&'’\- ]{2,60}?)"
-    r"(?=[.!?,]|\s+(?:please|anymore|any more|music|songs|stuff|for now|today|and|but)\b|$)",
+    r"(?=[.!?,]|\s+(?:please|anymore|any more|music|songs|stuff|for now|today|and|but|" + _ASIDES + r")\b|$)",
     re.I,
 )
 _POSITIVE_SUBJECT = re.compile(
     r"\b(?:i (?:really )?(?:love|like|adore|enjoy|dig)|i'm into|im into|more|i'm a fan of|big fan of)\s+"
-    r"(?P<what>[\w&'’\- ]{2,60}?)(?=[.!?,]|\s+(?:please|music|songs|stuff|lately|and|but)\b|$)",
+    r"(?P<what>[\w&'’\- ]{2,60}?)(?=[.!?,]|\s+(?:please|music|songs|stuff|lately|and|but|"
+    + _ASIDES
+    + r")\b|$)",
     re.I,
 )
 _EXPLICIT_OFF = re.compile(

@@ -240,3 +240,15 @@ def test_a_liked_mood_steers_a_request_that_gives_no_mood_of_its_own(alice, smal
     assert call_tool(state, "set_preference", {"kind": "mood", "value": "calm", "liked": True}).ok
     assert call_tool(state, "recommend_tracks", {}).data["target"]["label"] == "calm"
     assert call_tool(state, "recommend_tracks", {"mood": "joy"}).data["target"]["label"] == "joy"
+
+
+def test_the_offline_agent_talks_and_reports_what_it_remembered(alice, small_catalog):
+    import random
+
+    from chat.agent.offline import respond_offline
+
+    state = state_for(alice, "I just got back from a run, I love Nora Vale by the way")
+    reply, meta = respond_offline(state, offered=False, rng=random.Random(1))
+    assert reply.endswith("Noted — more Nora Vale.") and "?" in reply  # talked, offered, remembered
+    assert meta["tools"] == ["set_preference"] and meta["offered"]
+    assert TastePreference.objects.filter(user=alice, kind="artist", label="Nora Vale", liked=True).exists()

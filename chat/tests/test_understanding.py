@@ -154,3 +154,12 @@ def test_edits_never_guess_the_whole_list():
     ]
     # A named track is not also an artist.
     assert "artists" not in plan_turn("play Rainy Window by Nora Vale").calls[0][1]
+
+
+def test_a_taste_said_in_passing_is_remembered_while_the_agent_talks():
+    plan = plan_turn("I just got back from a run, I love Nora Vale by the way")
+    assert plan.say == "chat"
+    assert plan.calls == [("set_preference", {"kind": "artist", "value": "Nora Vale", "liked": True})]
+    assert plan_turn("I love Adele so much").calls == [
+        ("set_preference", {"kind": "artist", "value": "Adele", "liked": True})
+    ]
