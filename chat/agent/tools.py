@@ -9,14 +9,11 @@ back as results with ``ok=False`` and a clear sentence — a tool never raises a
 
 from __future__ import annotations
 
-import inspect
 import logging
 import re
-import types
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, get_args, get_origin
+from typing import Literal
 
 from accounts.models import User
 from chat.actions import spotify_error_message
@@ -31,6 +28,7 @@ from spotify.services import PlaylistItemsNotAdded
 from . import grounding
 from .emotion import LABEL_COORDINATES, LABELS, EmotionEstimate
 from .target import ListeningTarget, listening_target
+from .tool_calling import BadArguments, arguments_checked, function_schema
 
 logger = logging.getLogger(__name__)
 
@@ -647,54 +645,6 @@ TOOLS: dict[str, Callable[..., ToolResult]] = {
 }
 
 
-MAX_LIST = 20  # names or positions in one argument
-MAX_TEXT = 300
-
-
-class BadArguments(ValueError):
-    pass
-
-
-def _checked(value: object, annotation: object, name: str) -> object:
-    """``value`` as the annotation wants it (JSON from an LLM is untrusted), or BadArguments."""
-    origin = get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
-        annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
-        origin = get_origin(annotation)
-    if origin is Literal:
-        if value not in get_args(annotation):
-            raise BadArguments(f"{name} must be one of {', '.join(map(str, get_args(annotation)))}")
-        return value
-    if origin is list:
-        if not isinstance(value, list):
-            raise BadArguments(f"{name} must be a list")
-        if len(value) > MAX_LIST:
-            raise BadArguments(f"{name} can hold at most {MAX_LIST} items")
-        items = [_checked(item, get_args(annotation)[0], name) for item in value]
-        return list(dict.fromkeys(items))  # a repeated position or name means it once
-    if annotation is bool:
-        if not isinstance(value, bool):
-            raise BadArguments(f"{name} must be true or false")
-        return value
-    if annotation is int:
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise BadArguments(f"{name} must be a whole number")
-        try:
-            number = int(value)
-        except ValueError:
-            raise BadArguments(f"{name} must be a whole number") from None
-        if abs(number) > 1000:
-            raise BadArguments(f"{name} is out of range")
-        return number
-    if annotation is str:
-        if not isinstance(value, str):
-            raise BadArguments(f"{name} must be text")
-        return value.strip()[:MAX_TEXT]
-    raise BadArguments(f"{name} has an unsupported type")
-
-
 def call_tool(state: TurnState, name: str, arguments: dict) -> ToolResult:
     """Run one tool by name with JSON arguments; whatever goes wrong comes back as a clear result.
 
@@ -704,17 +654,8 @@ def call_tool(state: TurnState, name: str, arguments: dict) -> ToolResult:
     tool = TOOLS.get(name)
     if tool is None:
         return ToolResult(False, f"There is no tool called {name}.", {"error": "unknown_tool"})
-    if not isinstance(arguments, dict):
-        return ToolResult(False, f"{name} needs its arguments as an object.", {"error": "arguments"})
-    hints = typing.get_type_hints(tool)
-    accepted = set(inspect.signature(tool).parameters) - {"state"}
-    unknown = set(arguments) - accepted
-    if unknown:
-        return ToolResult(
-            False, f"{name} does not take {', '.join(sorted(unknown))}.", {"error": "arguments"}
-        )
     try:
-        checked = {key: _checked(value, hints[key], key) for key, value in arguments.items()}
+        checked = arguments_checked(tool, arguments)
     except BadArguments as exc:
         return ToolResult(False, f"{name} was called wrongly: {exc}.", {"error": "arguments"})
     state.tools_called.append(name)
@@ -735,65 +676,6 @@ def call_tool(state: TurnState, name: str, arguments: dict) -> ToolResult:
     return result
 
 
-# --- JSON schemas for an LLM --------------------------------------------------------------------
-
-
-def _json_type(annotation: object) -> dict:
-    origin = get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        inner = [arg for arg in get_args(annotation) if arg is not type(None)]
-        return _json_type(inner[0])
-    if origin is Literal:
-        return {"type": "string", "enum": list(get_args(annotation))}
-    if origin is list:
-        return {"type": "array", "items": _json_type(get_args(annotation)[0])}
-    return {
-        str: {"type": "string"},
-        int: {"type": "integer"},
-        float: {"type": "number"},
-        bool: {"type": "boolean"},
-    }[
-        annotation  # type: ignore[index]
-    ]
-
-
-def _doc_parts(tool: Callable) -> tuple[str, dict[str, str]]:
-    doc = inspect.getdoc(tool) or ""
-    head, _, args = doc.partition("Args:")
-    described: dict[str, str] = {}
-    current = None
-    for line in args.splitlines():
-        match = re.match(r"^\s{4}(\w+):\s*(.*)$", line)
-        if match:
-            current = match[1]
-            described[current] = match[2]
-        elif current and line.strip():
-            described[current] += " " + line.strip()
-    return " ".join(head.split()), described
-
-
 def tool_schemas() -> list[dict]:
-    """OpenAI ``tools`` entries for every tool, from signatures and docstrings."""
-    schemas = []
-    for name, tool in TOOLS.items():
-        description, described = _doc_parts(tool)
-        hints = typing.get_type_hints(tool)
-        properties, required = {}, []
-        for param in list(inspect.signature(tool).parameters.values())[1:]:
-            prop = _json_type(hints[param.name])
-            if param.name in described:
-                prop["description"] = described[param.name]
-            properties[param.name] = prop
-            if param.default is inspect.Parameter.empty:
-                required.append(param.name)
-        schemas.append(
-            {
-                "type": "function",
-                "function": {
-                    "name": name,
-                    "description": description,
-                    "parameters": {"type": "object", "properties": properties, "required": required},
-                },
-            }
-        )
-    return schemas
+    """OpenAI ``tools`` entries for every tool."""
+    return [function_schema(tool) for tool in TOOLS.values()]
