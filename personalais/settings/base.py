@@ -184,9 +184,6 @@ SPOTIFY_RETRY_AFTER_CAP_SECONDS = env_int("SPOTIFY_RETRY_AFTER_CAP_SECONDS", 360
 # Redis redelivers an unacknowledged message after visibility_timeout; a task waiting out a
 # capped Retry-After (plus jitter) must not be handed to a second worker meanwhile.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * SPOTIFY_RETRY_AFTER_CAP_SECONDS + 600}
-OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "")
-OPENAI_API_KEY = env_str("OPENAI_API_KEY", "")
-OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
 DEMO_DATA_DIR = BASE_DIR / "demo"
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 2000, minimum=1)
 RECOMMEND_DEFAULT_COUNT = 8
