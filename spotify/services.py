@@ -404,19 +404,22 @@ def playlist_create_with_tracks(
     return playlist
 
 
-def _own_playlist(user: User, playlist_id: int) -> Playlist:
+def _own_playlist_edit(
+    user: User, playlist_id: int, track_spotify_ids: Sequence[str], verb: str
+) -> tuple[Playlist, list[str]]:
+    """One of *this listener's* playlists and the valid track ids to edit it with, or ValueError."""
     playlist = Playlist.objects.filter(pk=playlist_id, owner=user).first()
     if playlist is None:
         raise ValueError("That playlist isn't one of yours.")
-    return playlist
+    ids = [track_id for track_id in track_spotify_ids if SPOTIFY_ID.fullmatch(track_id)]
+    if not ids:
+        raise ValueError(f"Those tracks can't be {verb} (no valid Spotify track ids).")
+    return playlist, ids
 
 
 def playlist_add_tracks(*, user: User, playlist_id: int, track_spotify_ids: Sequence[str]) -> Playlist:
     """Append tracks to one of *this listener's* playlists on Spotify, then to our mirror."""
-    playlist = _own_playlist(user, playlist_id)
-    ids = [track_id for track_id in track_spotify_ids if SPOTIFY_ID.fullmatch(track_id)]
-    if not ids:
-        raise ValueError("Those tracks can't be added (no valid Spotify track ids).")
+    playlist, ids = _own_playlist_edit(user, playlist_id, track_spotify_ids, "added")
     snapshot = spotify_client_for(user=user).playlist_add_items(playlist.spotify_id, ids)
     by_id = dict(Track.objects.filter(spotify_id__in=ids).values_list("spotify_id", "pk"))
     with transaction.atomic():
@@ -433,10 +436,7 @@ def playlist_add_tracks(*, user: User, playlist_id: int, track_spotify_ids: Sequ
 
 def playlist_remove_tracks(*, user: User, playlist_id: int, track_spotify_ids: Sequence[str]) -> Playlist:
     """Remove tracks from one of *this listener's* playlists on Spotify, then from our mirror."""
-    playlist = _own_playlist(user, playlist_id)
-    ids = [track_id for track_id in track_spotify_ids if SPOTIFY_ID.fullmatch(track_id)]
-    if not ids:
-        raise ValueError("Those tracks can't be removed (no valid Spotify track ids).")
+    playlist, ids = _own_playlist_edit(user, playlist_id, track_spotify_ids, "removed")
     snapshot = spotify_client_for(user=user).playlist_remove_items(playlist.spotify_id, ids)
     with transaction.atomic():
         PlaylistItem.objects.filter(playlist=playlist, track__spotify_id__in=ids).delete()

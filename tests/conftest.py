@@ -26,15 +26,7 @@ def celery_worker(**extra_env: str) -> Iterator[subprocess.Popen]:
     """
     from personalais.celery import app
 
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="personalais.settings.test",
-        PERSONALAIS_USE_TEST_DATABASE="1",
-        TEST_DATABASE_NAME=settings.DATABASES["default"]["NAME"],
-        DATABASE_URL=settings.DATABASE_URL,
-        REDIS_URL=settings.REDIS_URL,
-        **extra_env,
-    )
+    env = _subprocess_env(**extra_env)
     app.control.purge()
     log_path = BASE_DIR / "test-artifacts" / "celery-worker.log"
     log_path.parent.mkdir(exist_ok=True)
@@ -51,14 +43,19 @@ def celery_worker(**extra_env: str) -> Iterator[subprocess.Popen]:
                     raise RuntimeError(f"the Celery worker did not start; see {log_path}")
             yield process
         finally:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def _subprocess_env(**extra_env: str) -> dict[str, str]:
+    """The environment of a server/worker subprocess bound to the *test* database and broker."""
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="personalais.settings.test",
@@ -105,11 +102,7 @@ def daphne_server(**extra_env: str) -> Iterator[str]:
                 time.sleep(0.1)
             yield f"127.0.0.1:{port}"
         finally:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            _stop(process)
 
 
 @pytest.fixture(scope="session")

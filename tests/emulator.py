@@ -11,7 +11,6 @@ import base64
 import hashlib
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from django.utils import timezone
 from spotify.demo_files import listeners_file_read
 from spotify.models import SpotifyLink
 from spotify.tokens import TokenGrant, link_save
+from tests.local_service import local_service_start
 
 REPO = Path(__file__).resolve().parents[1]
 LISTENERS = listeners_file_read(REPO / "demo" / "listeners.json")["listeners"]
@@ -117,20 +117,9 @@ def emulator_starter(store: Path) -> tuple[Callable[..., Emulator], list[Emulato
     def start(*flags: str) -> Emulator:
         command = [sys.executable, "-m", "spotify.emulator", "--port", "0", "--quiet"]
         command += ["--store", str(store), *flags]
-        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
-        assert process.stdout is not None
-        first_line = process.stdout.readline()  # "Spotify emulator on http://127.0.0.1:PORT (...)"
-        if not first_line:
-            raise RuntimeError(f"the emulator exited at start ({process.wait(timeout=5)})")
-        emulator = Emulator(process, first_line.split()[3])
+        emulator = Emulator(*local_service_start(command, "emulator"))
         started.append(emulator)
-        for _ in range(50):
-            try:
-                if emulator.http.get(f"{emulator.base}/healthz", timeout=1).ok:
-                    return emulator
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError(f"the emulator did not come up: {first_line!r}")
+        return emulator
 
     return start, started
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.local_service import local_service_start
+
 STANDIN_MODEL = "standin"
 STANDIN_KEY = "standin-test-key"
 
@@ -60,20 +59,7 @@ def standin_start(*flags: str) -> LLMStandin:
     """``python -m chat.llm_standin --port 0``; the address is read from its first line."""
     command = [sys.executable, "-m", "chat.llm_standin", "--port", "0", "--quiet", "--chunk-delay", "0"]
     command += ["--api-key", STANDIN_KEY, "--model", STANDIN_MODEL, *flags]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    first_line = process.stdout.readline()  # "LLM stand-in on http://127.0.0.1:PORT/v1 (...)"
-    if not first_line:
-        raise RuntimeError(f"the LLM stand-in exited at start ({process.wait(timeout=5)})")
-    standin = LLMStandin(process, first_line.split()[3])
-    for _ in range(50):
-        try:
-            if standin.http.get(f"{standin.root}/healthz", timeout=1).ok:
-                return standin
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    standin.stop()
-    raise RuntimeError(f"the LLM stand-in did not come up: {first_line!r}")
+    return LLMStandin(*local_service_start(command, "LLM stand-in"))
 
 
 @pytest.fixture(scope="session")

@@ -137,19 +137,13 @@ def predict_proba(
     head = head or load_head()
     if not texts:
         return np.zeros((0, len(LABELS)), dtype=np.float32)
-    vector_of = vectors_for(strings_needed(head.recipe, texts, contexts))
+    vector_of = embed_recent(strings_needed(head.recipe, texts, contexts))
     return head.proba(build_features(head.recipe, texts, contexts, vector_of))
 
 
 def predict_one(text: str, context: Sequence[str] = ()) -> dict[str, float]:
     """Label → probability for one message."""
     return dict(zip(LABELS, predict_proba([text], [list(context)])[0].tolist(), strict=True))
-
-
-def vectors_for(strings: Sequence[str]) -> dict[str, np.ndarray]:
-    """Vectors of distinct strings; the process-wide recent cache means a turn's words are embedded
-    once for perception and intent alike."""
-    return embed_recent(strings)
 
 
 def save_head(head: EmotionHead, path: str | Path) -> Path:

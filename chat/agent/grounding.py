@@ -30,7 +30,7 @@ def _normal(name: str) -> str:
     return re.sub(r"[^\w']+", " ", name).strip()
 
 
-def _similar(a: str, b: str) -> float:
+def name_similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, _normal(a), _normal(b)).ratio()
 
 
@@ -46,13 +46,13 @@ def artist_resolve(name: str, *, user: User) -> Artist | None:
     close = [
         artist
         for artist in Artist.objects.filter(name__icontains=first_word[:20]).order_by("id")[:200]
-        if _similar(artist.name, name) >= NAME_MATCH
+        if name_similarity(artist.name, name) >= NAME_MATCH
     ]
     if close:
-        return max(close, key=lambda artist: _similar(artist.name, name))
+        return max(close, key=lambda artist: name_similarity(artist.name, name))
     found = _spotify_search(user, "artist", f"artist:{name}")
-    best = max(found, key=lambda a: _similar(a.name, name), default=None)
-    if best is None or _similar(best.name, name) < NAME_MATCH:
+    best = max(found, key=lambda a: name_similarity(a.name, name), default=None)
+    if best is None or name_similarity(best.name, name) < NAME_MATCH:
         return None
     pks = spotify_services.artists_upsert([best])
     return Artist.objects.filter(pk=pks.get(best.id)).first()
@@ -76,7 +76,7 @@ def track_resolve(
         for track in Track.objects.filter(name__icontains=longest_word[:30])
         .prefetch_related("artists")
         .order_by("-popularity", "id")[:300]
-        if _similar(track.name, title) >= NAME_MATCH
+        if name_similarity(track.name, title) >= NAME_MATCH
     ]
     best = _best_track(
         candidates, title, artist, duration_ms, names=lambda t: [a.name for a in t.artists.all()]
@@ -94,9 +94,9 @@ def track_resolve(
 
 def _best_track(candidates, title: str, artist: str, duration_ms: int | None, *, names):
     def fit(track) -> float:
-        score = _similar(track.name, title)
+        score = name_similarity(track.name, title)
         if artist:
-            score += max((_similar(name, artist) for name in names(track)), default=0.0)
+            score += max((name_similarity(name, artist) for name in names(track)), default=0.0)
         if duration_ms and track.duration_ms and abs(track.duration_ms - duration_ms) <= DURATION_SLACK_MS:
             score += 0.2
         return score

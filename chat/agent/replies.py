@@ -19,11 +19,6 @@ _MOOD_OPENERS: dict[str, tuple[str, ...]] = {
     "surprise": ("Whoa, didn't see that coming!", "What a twist."),
     "neutral": ("Here's a mix for right now.", "Got it.", "Here's something to listen to."),
 }
-_PICK_LINES = (
-    "Here are {n} tracks that fit.",
-    "I picked {n} tracks for this mood.",
-    "These {n} should fit how you feel.",
-)
 _SMALL_TALK = (
     "Hi {name}! Tell me how you're feeling, or ask me for music — I'll pick tracks to match.",
     "Hey {name}, good to see you. How's your day going? I can find music for any mood.",
@@ -43,17 +38,6 @@ _LIFT_OPENERS = (
     "Here's something brighter to pull you up.",
     "Let's nudge the mood upward.",
 )
-
-
-def recommendation_reply(mood: EmotionEstimate, count: int, rng: random.Random, *, lift: bool = False) -> str:
-    if count == 0:
-        return (
-            "I couldn't find tracks for that yet — the catalog may still be loading. Try again in a minute."
-        )
-    if lift:
-        return f"{rng.choice(_LIFT_OPENERS)} {rng.choice(_PICK_LINES).format(n=count)}"
-    opener = rng.choice(_MOOD_OPENERS.get(mood.label, _MOOD_OPENERS["neutral"]))
-    return f"{opener} {rng.choice(_PICK_LINES).format(n=count)}"
 
 
 def small_talk_reply(name: str, rng: random.Random) -> str:

@@ -8,6 +8,7 @@ this module writes the OpenAI ``tools`` entry, and checks the JSON arguments a m
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import types
@@ -63,13 +64,19 @@ def checked_value(value: object, annotation: object, name: str) -> object:
     raise BadArguments(f"{name} has an unsupported type")
 
 
+@functools.cache
+def _parameters(tool: Callable) -> dict[str, object]:
+    """Argument name → type hint, read once per tool (the first parameter is the turn's state)."""
+    hints = typing.get_type_hints(tool)
+    return {name: hints[name] for name in list(inspect.signature(tool).parameters)[1:]}
+
+
 def arguments_checked(tool: Callable, arguments: object) -> dict:
     """``arguments`` as the tool's signature wants them, or BadArguments saying what is wrong."""
     if not isinstance(arguments, dict):
         raise BadArguments("arguments must be an object")
-    hints = typing.get_type_hints(tool)
-    accepted = set(inspect.signature(tool).parameters) - {"state"}
-    unknown = set(arguments) - accepted
+    hints = _parameters(tool)
+    unknown = set(arguments) - set(hints)
     if unknown:
         raise BadArguments(f"it does not take {', '.join(sorted(unknown))}")
     return {key: checked_value(value, hints[key], key) for key, value in arguments.items()}
@@ -109,8 +116,9 @@ def _doc_parts(tool: Callable) -> tuple[str, dict[str, str]]:
     return " ".join(head.split()), described
 
 
+@functools.cache
 def function_schema(tool: Callable) -> dict:
-    """The OpenAI ``tools`` entry for one tool, from its signature and docstring."""
+    """The OpenAI ``tools`` entry for one tool, from its signature and docstring (built once)."""
     description, described = _doc_parts(tool)
     hints = typing.get_type_hints(tool)
     properties, required = {}, []

@@ -26,14 +26,13 @@ from spotify.models import Play, Playlist, TimeRange, TopArtist, TopTrack, Track
 from spotify.services import PlaylistItemsNotAdded
 
 from . import grounding
-from .emotion import LABEL_COORDINATES, LABELS, EmotionEstimate
+from .emotion import LABEL_COORDINATES, EmotionEstimate
 from .target import ListeningTarget, listening_target
 from .tool_calling import BadArguments, arguments_checked, function_schema
 
 logger = logging.getLogger(__name__)
 
 MAX_COUNT = 20
-MOOD_TARGETS = (*LABELS, "calm", "energize")
 
 
 @dataclass
@@ -143,7 +142,9 @@ def _playlist_named(state: TurnState, name: str | None) -> Playlist | None:
         if exact:
             return exact
         close = [
-            p for p in mine.order_by("-id")[:200] if grounding._similar(p.name, name) >= grounding.NAME_MATCH
+            p
+            for p in mine.order_by("-id")[:200]
+            if grounding.name_similarity(p.name, name) >= grounding.NAME_MATCH
         ]
         return close[0] if close else None
     if state.playlist:
@@ -477,11 +478,12 @@ def _in_playlist(playlist: Playlist, names: list[str]) -> tuple[list[dict], list
         found = [
             track
             for track in items
-            if grounding._similar(track.name, title) >= grounding.NAME_MATCH
+            if grounding.name_similarity(track.name, title) >= grounding.NAME_MATCH
             and (
                 not artist
                 or any(
-                    grounding._similar(a.name, artist) >= grounding.NAME_MATCH for a in track.artists.all()
+                    grounding.name_similarity(a.name, artist) >= grounding.NAME_MATCH
+                    for a in track.artists.all()
                 )
             )
         ]
