@@ -78,34 +78,9 @@ def run_turn(
         picked=memory.picked,
         playlist=memory.playlist,
     )
-    reply, meta = None, {}
-    late_error: dict | None = None
+    reply, meta, late_error = None, {}, None
     if client is not None:
-        streamed: list[dict] = []
-
-        def stream(event: dict) -> None:
-            streamed.append(event)
-            send(event)
-
-        try:
-            reply, meta, answering = respond_llm(state, history=memory.history, emit=stream, client=client)
-            result.llm_seconds += answering
-        except LLMError as exc:
-            if streamed or state.tools_called:
-                # The model got partway: what it said and what its tools did stand (a fallback
-                # would repeat the actions). Keep both, then say it stopped.
-                said = "".join(event["text"] for event in streamed if event["type"] == "token").strip()
-                reply = " ".join([said, *state.summaries]).strip() or exc.message
-                meta = {"agent": "llm", "tools": list(state.tools_called), "interrupted": exc.kind}
-                late_error = {"type": "error", "code": "llm_interrupted", "message": f"{exc.message} {SAVED}"}
-            else:
-                send(
-                    {
-                        "type": "error",
-                        "code": "llm_unavailable",
-                        "message": f"{exc.message} Answering without it.",
-                    }
-                )
+        reply, meta, late_error = _respond_with_llm(state, memory.history, client, send, result)
     if reply is None:
         reply, meta = respond_offline(state, offered=memory.offered, rng=rng)
     if state.playlist:
@@ -121,6 +96,38 @@ def run_turn(
     if late_error is not None:
         send(late_error)
     return result
+
+
+def _respond_with_llm(
+    state: TurnState, history: list[dict], client: LLMClient, send: Emit, result: TurnResult
+) -> tuple[str | None, dict, dict | None]:
+    """The LLM's reply and meta, plus an error to send after the reply; (None, {}, None) means
+    "answer offline" — only when the model failed before saying or doing anything."""
+    said: list[str] = []
+
+    def stream(event: dict) -> None:
+        said.append(event["text"])
+        send(event)
+
+    try:
+        reply, meta, answering = respond_llm(state, history=history, emit=stream, client=client)
+    except LLMError as exc:
+        if not said and not state.tools_called:
+            send(
+                {
+                    "type": "error",
+                    "code": "llm_unavailable",
+                    "message": f"{exc.message} Answering without it.",
+                }
+            )
+            return None, {}, None
+        # The model got partway: what it said and what its tools did stand (a fallback would
+        # repeat the actions). Keep both, then say it stopped.
+        reply = " ".join(["".join(said).strip(), *state.summaries]).strip() or exc.message
+        meta = {"agent": "llm", "tools": list(state.tools_called), "interrupted": exc.kind}
+        return reply, meta, {"type": "error", "code": "llm_interrupted", "message": f"{exc.message} {SAVED}"}
+    result.llm_seconds += answering
+    return reply, meta, None
 
 
 def _perceive(
