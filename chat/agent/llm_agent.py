@@ -103,7 +103,6 @@ def respond_llm(
     schemas = tool_schemas()
     waited = 0.0
     streamed: list[str] = []
-    summaries: list[str] = []
 
     def on_text(delta: str) -> None:
         streamed.append(delta)
@@ -115,7 +114,7 @@ def respond_llm(
         waited += time.perf_counter() - started
         if not completion.tool_calls:
             # What streamed is what the listener saw (all rounds); the tools' results if nothing did.
-            text = "".join(streamed).strip() or " ".join(summaries) or "…"
+            text = "".join(streamed).strip() or " ".join(state.summaries) or "…"
             return text, _meta(state, completion.text), waited
         messages.append(
             {
@@ -137,12 +136,11 @@ def respond_llm(
                     False, f"Tool limit reached ({MAX_TOOL_CALLS} a turn); not run.", {"error": "limit"}
                 )
             else:
-                result = call_tool(state, call.name, call.arguments)
-            summaries.append(result.summary)
+                result = call_tool(state, call.name, call.arguments)  # adds its summary to state.summaries
             messages.append(
                 {"role": "tool", "tool_call_id": call.id, "content": json.dumps(result.for_llm())}
             )
-    return " ".join(summaries) or "".join(streamed) or "…", _meta(state, ""), waited
+    return " ".join(state.summaries) or "".join(streamed) or "…", _meta(state, ""), waited
 
 
 def _meta(state: TurnState, text: str) -> dict:
