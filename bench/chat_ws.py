@@ -156,7 +156,7 @@ def llm_standin_running() -> Iterator[dict[str, str]]:
     With it the turn includes real LLM round trips over HTTP (streamed, 10 ms between chunks), and
     ``done``'s ``llm_ms`` says how long they took: the overhead column subtracts exactly that.
     """
-    argv = [sys.executable, "-m", "chat.llm_standin", "--port", "0", "--quiet", "--chunk-delay", "0.01"]
+    argv = [sys.executable, "-m", "standins.llm", "--port", "0", "--quiet", "--chunk-delay", "0.01"]
     argv += ["--brain", "chat.agent.standin_brain:respond"]
     process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:

@@ -26,9 +26,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from recommender import embeddings
-from recommender.embeddings import INTRA_OP_THREADS, embed_text, embed_texts
-from recommender.mood_text import mood_query_text, mood_text_for_track, target_region
+from mood import encoder as embeddings
+from mood.encoder import INTRA_OP_THREADS, embed_text, embed_texts
+from mood.mood_text import mood_query_text, mood_text_for_track
+from mood.target import target_region
 
 GENRES = ("pop", "rock", "metal", "folk", "edm", "hip-hop", "jazz", "r&b", "classical", "latin")
 MOODS = (
@@ -135,7 +136,7 @@ def bench_pgvector(rows: list[tuple[str, str]]) -> None:
 
 
 def _demo_tracks() -> tuple[list[dict], dict[str, str]]:
-    from spotify.demo_files import catalog_file_read
+    from catalog.demo_files import catalog_file_read
 
     catalog = catalog_file_read(Path(__file__).resolve().parent.parent / "demo" / "catalog.json.gz")
     artists = {artist["id"]: artist["name"] for artist in catalog["artists"]}

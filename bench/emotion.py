@@ -49,7 +49,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from chat.agent.emotion import mood_from_text
+    from mood.perception import mood_from_text
 
     started = time.perf_counter()
     mood_from_text("warming up the model")

@@ -37,13 +37,14 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from catalog.demo import demo_catalog_load  # noqa: E402
+from mood.encoder import embed_text, embed_texts  # noqa: E402
+from mood.mood_text import mood_query_text  # noqa: E402
+from mood.target import target_region  # noqa: E402
 from recommender import rank  # noqa: E402
-from recommender.embeddings import embed_text, embed_texts  # noqa: E402
 from recommender.models import TrackProfile  # noqa: E402
-from recommender.mood_text import mood_query_text, target_region  # noqa: E402
 from recommender.profiles import track_profiles_embed_missing  # noqa: E402
 from recommender.services import recommend_tracks  # noqa: E402
-from spotify.demo import demo_catalog_load  # noqa: E402
 
 Rows = list[tuple[str, str]]
 MOODS = (

@@ -28,8 +28,8 @@ def bench_catalog_prepare() -> tuple[float, int]:
     """
     from django.core.management import call_command
 
+    from catalog.demo import demo_catalog_load
     from recommender.profiles import track_profiles_embed_missing
-    from spotify.demo import demo_catalog_load
 
     began = time.perf_counter()
     call_command("migrate", verbosity=0)

@@ -5,15 +5,8 @@ from __future__ import annotations
 from accounts.models import User
 from recommender.services import feedback_record
 from spotify import services as spotify_services
-from spotify.errors import (
-    SpotifyAuthExpired,
-    SpotifyError,
-    SpotifyNotFound,
-    SpotifyPermissionDenied,
-    SpotifyRateLimited,
-)
+from spotify.errors import SpotifyError, said_to_listener
 from spotify.services import PlaylistItemsNotAdded
-from spotify.tokens import SpotifyNotConnected
 
 from .models import Message
 
@@ -24,20 +17,6 @@ class ActionError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def spotify_error_message(exc: SpotifyError) -> str:
-    if isinstance(exc, SpotifyNotConnected):
-        return "Connect Spotify on your Library page first, then I can save playlists for you."
-    if isinstance(exc, SpotifyAuthExpired):
-        return "Spotify needs you to reconnect (Library → Reconnect Spotify); nothing was changed."
-    if isinstance(exc, SpotifyPermissionDenied):
-        return "Spotify refused that for your account (the app may not have you on its allow-list)."
-    if isinstance(exc, SpotifyRateLimited):
-        return f"Spotify asked us to slow down; try again in about {max(1, exc.retry_after // 60)} min."
-    if isinstance(exc, SpotifyNotFound):
-        return "Spotify doesn't know one of those tracks."
-    return "Spotify didn't answer properly just now; please check Spotify before trying again."
 
 
 def playlist_save_from_message(*, user: User, message_id: int, name: str) -> dict:
@@ -59,10 +38,10 @@ def playlist_save_from_message(*, user: User, message_id: int, name: str) -> dic
     except PlaylistItemsNotAdded as exc:
         raise ActionError(
             f"I created “{exc.playlist.name}” on your Spotify, but adding the tracks failed: "
-            f"{spotify_error_message(exc.cause)} The playlist is there, empty."
+            f"{said_to_listener(exc.cause)} The playlist is there, empty."
         ) from exc
     except SpotifyError as exc:
-        raise ActionError(spotify_error_message(exc)) from exc
+        raise ActionError(said_to_listener(exc)) from exc
     for track in message.tracks:
         if track.get("track_id"):
             feedback_record(

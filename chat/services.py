@@ -6,8 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from mood.labels import LABEL_COORDINATES
+from mood.perception import EmotionEstimate
 
-from .agent.emotion import LABEL_COORDINATES, EmotionEstimate
 from .models import Conversation, Message, MoodReading
 
 

@@ -117,7 +117,7 @@ def main() -> int:
 
     state = embedded.state_dir()
     children = [
-        Child("emulator", [PYTHON, "-m", "spotify.emulator", "--port", str(emulator_port)]),
+        Child("emulator", [PYTHON, "-m", "standins.spotify_emulator", "--port", str(emulator_port)]),
         Child(
             "web",
             [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "personalais.asgi:application"],
@@ -157,7 +157,7 @@ def main() -> int:
     ]
     if with_standin:
         brain = "chat.agent.standin_brain:respond"
-        standin = [PYTHON, "-m", "chat.llm_standin", "--port", str(standin_port), "--brain", brain, "--quiet"]
+        standin = [PYTHON, "-m", "standins.llm", "--port", str(standin_port), "--brain", brain, "--quiet"]
         children.insert(1, Child("llm-standin", standin))
     for child in children:
         child.start(env)

@@ -47,10 +47,10 @@ from dataclasses import dataclass
 import numpy as np
 from django.core.cache import cache
 
-from recommender.embeddings import MODEL_ID, embed_texts
+from catalog.models import Track
+from mood.encoder import MODEL_ID, embed_texts
+from mood.mood_text import lyrics_words_in, mood_text_for_track
 from recommender.models import TrackProfile
-from recommender.mood_text import lyrics_words_in, mood_text_for_track
-from spotify.models import Track
 
 logger = logging.getLogger(__name__)
 

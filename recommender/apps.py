@@ -5,4 +5,5 @@ class RecommenderConfig(AppConfig):
     name = "recommender"
 
     def ready(self) -> None:
-        from recommender import lookups  # noqa: F401  (registers ``__any``)
+        # Imported for their side effects: ``__any`` is registered, and the receivers connected.
+        from recommender import lookups, signals  # noqa: F401

@@ -28,7 +28,7 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from recommender.mood_text import TargetRegion, target_region
+from mood.target import TargetRegion, target_region
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -202,8 +202,8 @@ class CatalogView:
 
     @classmethod
     def load(cls) -> CatalogView:
+        from catalog.models import Track, TrackArtist
         from recommender.models import TrackProfile
-        from spotify.models import Track, TrackArtist
 
         rows = list(
             TrackProfile.objects.filter(embedding__isnull=False)
@@ -446,7 +446,7 @@ def hidden_tracks_rehome(*, playlist_id: int, hidden: Collection[int]) -> None:
     the items would: every other catalog track is in some playlist) penalises hidden tracks.
     Other playlists that hold a hidden track are left alone: that is real co-occurrence.
     """
-    from spotify.models import Playlist, PlaylistItem
+    from catalog.models import Playlist, PlaylistItem
 
     for track_id in hidden:
         holder = Playlist.objects.create(
@@ -468,9 +468,9 @@ def genre_labels_removed() -> Iterator[int]:
     """
     from django.db import connection
 
+    from catalog.models import Track
     from recommender.models import TrackProfile
     from recommender.profiles import track_profiles_refresh
-    from spotify.models import Track
 
     try:
         with rolled_back():
@@ -490,7 +490,7 @@ def continuation_playlists(*, sample: int, seed: int, min_tracks: int = 5) -> tu
     in id order."""
     from django.db.models import Count
 
-    from spotify.models import Playlist
+    from catalog.models import Playlist
 
     sizes = dict(
         Playlist.objects.filter(owner__isnull=True)
@@ -527,8 +527,8 @@ def continuation_run(
     so the query should only describe how the listener's music already sounds, and the
     history terms (β recent, γ top) and recall decide the rest.
     """
+    from catalog.models import Playlist, PlaylistItem
     from recommender.models import Candidate
-    from spotify.models import Playlist, PlaylistItem
 
     started = time.perf_counter()
     names = dict(Playlist.objects.filter(pk__in=playlist_ids).values_list("pk", "name"))
@@ -640,8 +640,8 @@ class MoodTarget:
 
 def mood_targets() -> list[MoodTarget]:
     """The prompts' targets, via ``mood_from_text`` and ``listening_target`` as a chat turn does."""
-    from chat.agent.emotion import mood_from_text
-    from chat.agent.target import listening_target
+    from mood.perception import mood_from_text
+    from mood.target import listening_target
 
     targets = []
     for name, text in MOOD_PROMPTS:
@@ -688,7 +688,7 @@ def mood_run(
     ``history_playlist_id``), two consecutive lists for the same mood with record=True, so the
     repeat window applies, and two with record=False (sampling alone).
     """
-    from spotify.models import PlaylistItem
+    from catalog.models import PlaylistItem
 
     started = time.perf_counter()
     history = (

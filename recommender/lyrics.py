@@ -30,7 +30,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
-    from spotify.models import Track
+    from catalog.models import Track
 
 logger = logging.getLogger(__name__)
 

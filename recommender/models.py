@@ -10,7 +10,7 @@ EMBEDDING_DIMENSIONS = 384
 
 
 class TrackProfile(models.Model):
-    track = models.OneToOneField("spotify.Track", on_delete=models.CASCADE, related_name="profile")
+    track = models.OneToOneField("catalog.Track", on_delete=models.CASCADE, related_name="profile")
     mood_text = models.TextField()
     text_hash = models.CharField(
         max_length=64, help_text="sha256 of mood_text; re-embed only when it changes"
@@ -157,7 +157,7 @@ class Candidate(models.Model):
     """A track prefetched for one listener by recall, with why it was recalled."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="candidates")
-    track = models.ForeignKey("spotify.Track", on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey("catalog.Track", on_delete=models.CASCADE, related_name="+")
     sources = models.JSONField(default=list, help_text="recall sources, e.g. ['artists', 'popular']")
     weight = models.FloatField(default=0.0, help_text="how strongly recall ties the track to the listener")
     reason = models.CharField(max_length=200, blank=True, help_text="e.g. 'by Nora Vale, whom you follow'")
@@ -226,7 +226,7 @@ class ServedList(models.Model):
 
 class ServedItem(models.Model):
     served = models.ForeignKey(ServedList, on_delete=models.CASCADE, related_name="items")
-    track = models.ForeignKey("spotify.Track", on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey("catalog.Track", on_delete=models.CASCADE, related_name="+")
     position = models.PositiveSmallIntegerField()
     score = models.FloatField()
     parts = models.JSONField(default=dict, help_text="score parts: emotion, recent, top, fit, …")
@@ -249,7 +249,7 @@ class Feedback(models.Model):
         SAVED = "saved", "Saved to a playlist"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feedback")
-    track = models.ForeignKey("spotify.Track", on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey("catalog.Track", on_delete=models.CASCADE, related_name="+")
     item = models.ForeignKey(
         ServedItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback"
     )

@@ -19,12 +19,12 @@ from django.conf import settings
 from django.db.models import BooleanField, ExpressionWrapper, Q, prefetch_related_objects
 from django.utils import timezone
 
+from catalog.models import Track
+from mood.encoder import embed_texts
+from mood.mood_text import lyrics_mood_words, lyrics_words_in, mood_text_for_track, text_hash
 from recommender.affect import track_affect_refresh
-from recommender.embeddings import embed_texts
 from recommender.lyrics import LyricsResult, configured_lyrics_providers, lyrics_for_track
 from recommender.models import TrackProfile
-from recommender.mood_text import lyrics_mood_words, lyrics_words_in, mood_text_for_track, text_hash
-from spotify.models import Track
 
 # Vectors kept across the chunks of one refresh, by text hash: ~1.5 KB each.
 MEMO_LIMIT = 20_000

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recommender.mood_text import TargetRegion
+from mood.target import TargetRegion
 
 # A track without audio features neither wins nor loses on fit.
 UNKNOWN_FIT = 0.5

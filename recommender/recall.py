@@ -31,21 +31,11 @@ from django.db.models.functions import Coalesce, Ln
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.models import Artist, PlaylistItem, Track, TrackArtist
 from recommender.models import Candidate, Feedback, Source, TastePreference
 from spotify.client import SpotifyClient
 from spotify.errors import SpotifyError, SpotifyNotFound
-from spotify.models import (
-    Artist,
-    FollowedArtist,
-    Play,
-    PlaylistItem,
-    SpotifyLink,
-    TimeRange,
-    TopArtist,
-    TopTrack,
-    Track,
-    TrackArtist,
-)
+from spotify.models import FollowedArtist, Play, SpotifyLink, TimeRange, TopArtist, TopTrack
 from spotify.services import SPOTIFY_ID, spotify_client_for, tracks_upsert
 
 logger = logging.getLogger(__name__)

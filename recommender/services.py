@@ -18,7 +18,10 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from pgvector.django import CosineDistance
 
-from recommender.embeddings import DIMENSIONS, embed_text
+from catalog.models import Album, Artist, Track, TrackArtist
+from mood.encoder import DIMENSIONS, embed_text
+from mood.mood_text import mood_query_text, reason_for_track
+from mood.target import target_region
 from recommender.models import (
     Candidate,
     Feedback,
@@ -30,7 +33,6 @@ from recommender.models import (
     TastePreference,
     TrackProfile,
 )
-from recommender.mood_text import mood_query_text, reason_for_track, target_region
 from recommender.rank import (
     CandidateArrays,
     Weights,
@@ -43,7 +45,7 @@ from recommender.rank import (
 )
 from recommender.recall import has_listening_history
 from recommender.types import RecommendedTrack
-from spotify.models import Album, Artist, Play, TopTrack, Track, TrackArtist
+from spotify.models import Play, TopTrack
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -711,45 +713,3 @@ def feedback_record(*, user: User, track_id: int, kind: str, served_item_id: int
     if served_item_id is not None:
         item = ServedItem.objects.filter(pk=served_item_id, served__user=user, track_id=track_id).first()
     return Feedback.objects.create(user=user, track_id=track_id, kind=kind, item=item)
-
-
-# --- tastes -----------------------------------------------------------------------------------------
-
-
-def taste_set(*, user: User, kind: str, value: str, label: str, liked: bool, source: str) -> TastePreference:
-    """Remember (or flip) one liked/disliked artist, genre, track, mood or constraint for ``user``."""
-    if kind not in TastePreference.Kind.values:
-        raise ValueError(f"unknown preference kind {kind!r}")
-    taste, _ = TastePreference.objects.update_or_create(
-        user=user,
-        kind=kind,
-        value=value[:300],
-        defaults={"label": label[:300], "liked": liked, "source": source[:40]},
-    )
-    return taste
-
-
-@dataclass(frozen=True)
-class TasteConstraints:
-    """The standing rules a listener set: no explicit lyrics, short tracks, moods to steer away from."""
-
-    no_explicit: bool = False
-    short_tracks: bool = False
-    avoided_moods: frozenset[str] = frozenset()
-    liked_moods: frozenset[str] = frozenset()
-
-
-SHORT_TRACK_MS = 210_000
-
-
-def taste_constraints(*, user: User) -> TasteConstraints:
-    rows = TastePreference.objects.filter(
-        user=user, kind__in=(TastePreference.Kind.CONSTRAINT, TastePreference.Kind.MOOD)
-    ).values_list("kind", "value", "liked")
-    constraints = {value for kind, value, liked in rows if kind == TastePreference.Kind.CONSTRAINT and liked}
-    return TasteConstraints(
-        no_explicit="no_explicit" in constraints,
-        short_tracks="short_tracks" in constraints,
-        avoided_moods=frozenset(v for k, v, liked in rows if k == TastePreference.Kind.MOOD and not liked),
-        liked_moods=frozenset(v for k, v, liked in rows if k == TastePreference.Kind.MOOD and liked),
-    )

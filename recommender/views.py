@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from recommender.forms import ListenerSettingsForm, TasteForm
 from recommender.models import TastePreference
 from recommender.services import listener_settings
+from recommender.tastes import taste_remember
 
 
 @login_required
@@ -28,15 +29,15 @@ def preferences(request: HttpRequest) -> HttpResponse:
 @require_POST
 def taste_add(request: HttpRequest) -> HttpResponse:
     """Add a taste by hand; artists are grounded like the chat's, so only real ones are stored."""
-    from chat.agent.preferences import preference_remember  # the chat's grounding, one path for both
-
     form = TasteForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Pick a kind and type what you mean.")
         return redirect("recommender:preferences")
     data = form.cleaned_data
-    result = preference_remember(request.user, data["kind"], data["value"], data["liked"], source="settings")
-    (messages.success if result.ok else messages.error)(request, result.summary)
+    outcome = taste_remember(
+        user=request.user, kind=data["kind"], value=data["value"], liked=data["liked"], source="settings"
+    )
+    (messages.success if outcome.ok else messages.error)(request, outcome.message)
     return redirect("recommender:preferences")
 
 

@@ -61,3 +61,26 @@ class SpotifyNotFound(SpotifyError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, status=404, permanent=True)
+
+
+class SpotifyNotConnected(SpotifyError):
+    """The listener has not connected Spotify; offer the connect button."""
+
+    def __init__(self) -> None:
+        super().__init__("Connect your Spotify account first.", permanent=True)
+
+
+def said_to_listener(exc: SpotifyError) -> str:
+    """What went wrong, in the listener's words and with what to do: the one wording of Spotify
+    failures, for the chat, the tools and the pages."""
+    if isinstance(exc, SpotifyNotConnected):
+        return "Connect Spotify on your Library page first, then I can save playlists for you."
+    if isinstance(exc, SpotifyAuthExpired):
+        return "Spotify needs you to reconnect (Library → Reconnect Spotify); nothing was changed."
+    if isinstance(exc, SpotifyPermissionDenied):
+        return "Spotify refused that for your account (the app may not have you on its allow-list)."
+    if isinstance(exc, SpotifyRateLimited):
+        return f"Spotify asked us to slow down; try again in about {max(1, exc.retry_after // 60)} min."
+    if isinstance(exc, SpotifyNotFound):
+        return "Spotify doesn't know one of those tracks."
+    return "Spotify didn't answer properly just now; please check Spotify before trying again."

@@ -1,8 +1,6 @@
-"""What Spotify (or an imported catalog) tells us: the music and each listener's library.
+"""A listener's Spotify: their authorization, library (top items, plays, follows) and its sync.
 
-Catalog rows are keyed by Spotify ids. Fields Spotify no longer serves (popularity, artist
-genres, audio features) come from imported data and stay null for tracks we only know
-from the Web API.
+The music itself (tracks, artists, albums, playlists) lives in ``catalog``.
 """
 
 from __future__ import annotations
@@ -10,106 +8,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from catalog.models import Artist, Track
+
 from .fields import EncryptedTextField
-
-
-class Artist(models.Model):
-    spotify_id = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=300, db_index=True)
-    genres = models.JSONField(default=list, blank=True)
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Album(models.Model):
-    spotify_id = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=500)
-    release_date = models.CharField(max_length=10, blank=True)
-    artists = models.ManyToManyField(Artist, related_name="albums", blank=True)
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Track(models.Model):
-    spotify_id = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=500, db_index=True)
-    album = models.ForeignKey(Album, on_delete=models.SET_NULL, null=True, blank=True, related_name="tracks")
-    artists = models.ManyToManyField(Artist, related_name="tracks", through="TrackArtist")
-    duration_ms = models.PositiveIntegerField(default=0)
-    explicit = models.BooleanField(default=False)
-    isrc = models.CharField(max_length=20, blank=True)
-    # From imported catalogs only (Spotify stopped serving these in 2024-2025).
-    popularity = models.PositiveSmallIntegerField(null=True, blank=True)
-    genre = models.CharField(max_length=60, blank=True, db_index=True)
-    subgenre = models.CharField(max_length=60, blank=True)
-    valence = models.FloatField(null=True, blank=True)
-    energy = models.FloatField(null=True, blank=True)
-    danceability = models.FloatField(null=True, blank=True)
-    tempo = models.FloatField(null=True, blank=True)
-    acousticness = models.FloatField(null=True, blank=True)
-    instrumentalness = models.FloatField(null=True, blank=True)
-    speechiness = models.FloatField(null=True, blank=True)
-    liveness = models.FloatField(null=True, blank=True)
-    loudness = models.FloatField(null=True, blank=True)
-    mode = models.SmallIntegerField(null=True, blank=True)
-    key = models.SmallIntegerField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def artist_names(self) -> str:
-        return ", ".join(link.artist.name for link in self.artist_links.all())
-
-
-class TrackArtist(models.Model):
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="artist_links")
-    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="track_links")
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ("position",)
-        constraints = [models.UniqueConstraint(fields=("track", "artist"), name="unique_track_artist")]
-
-    def __str__(self) -> str:
-        return f"{self.artist_id} on {self.track_id}"
-
-
-class Playlist(models.Model):
-    """A catalog playlist (``owner`` null: the popular public pool) or a listener's own."""
-
-    spotify_id = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=300)
-    description = models.TextField(blank=True)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="playlists"
-    )
-    genre = models.CharField(max_length=60, blank=True)
-    # db_default: the catalog import writes with COPY/INSERT and never names this column.
-    snapshot_id = models.CharField(
-        max_length=120, blank=True, db_default="", help_text="Spotify's version; unchanged → skip items"
-    )
-    tracks = models.ManyToManyField(Track, through="PlaylistItem", related_name="playlists")
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class PlaylistItem(models.Model):
-    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="items")
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="playlist_items")
-    position = models.PositiveIntegerField()
-
-    class Meta:
-        ordering = ("position",)
-        constraints = [
-            models.UniqueConstraint(fields=("playlist", "position"), name="unique_playlist_position")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.playlist_id}#{self.position}"
 
 
 class TimeRange(models.TextChoices):

@@ -10,18 +10,9 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.models import Playlist, TrackArtist
 
-from .models import (
-    FollowedArtist,
-    LibrarySync,
-    Play,
-    Playlist,
-    SpotifyLink,
-    TimeRange,
-    TopArtist,
-    TopTrack,
-    TrackArtist,
-)
+from .models import FollowedArtist, LibrarySync, Play, SpotifyLink, TimeRange, TopArtist, TopTrack
 
 
 @dataclass(frozen=True)

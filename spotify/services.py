@@ -16,28 +16,25 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.bulk import pks_by_spotify_id
+from catalog.models import Playlist, Track
+from catalog.services import (
+    artists_save,
+    catalog_save,
+    owned_playlist_save,
+    owned_playlists_forget,
+    playlist_items_append,
+    playlist_items_remove,
+)
+from catalog.types import Catalog, CatalogAlbum, CatalogArtist, CatalogTrack
 
 from .client import SpotifyClient
 from .errors import SpotifyAuthExpired, SpotifyError, SpotifyPermissionDenied, SpotifyRateLimited
-from .models import (
-    Album,
-    Artist,
-    FollowedArtist,
-    LibrarySync,
-    Play,
-    Playlist,
-    PlaylistItem,
-    SpotifyLink,
-    TimeRange,
-    TopArtist,
-    TopTrack,
-    Track,
-    TrackArtist,
-)
+from .models import FollowedArtist, LibrarySync, Play, SpotifyLink, TimeRange, TopArtist, TopTrack
 from .tokens import access_token_for, link_mark, token_distrust
 from .types import ArtistInfo, PlaylistSummary, TrackInfo
 
@@ -62,7 +59,7 @@ def spotify_client_for(*, user: User) -> SpotifyClient:
     return SpotifyClient(access_token_for(user=user))
 
 
-# --- catalog upserts from API objects ---------------------------------------------------------
+# --- what the Web API tells about music, into the catalog --------------------------------------
 
 
 def artists_upsert(artists: Iterable[ArtistInfo]) -> dict[str, int]:
@@ -70,10 +67,7 @@ def artists_upsert(artists: Iterable[ArtistInfo]) -> dict[str, int]:
     by_id = {artist.id: artist for artist in artists}
     if not by_id:
         return {}
-    Artist.objects.bulk_create(
-        [Artist(spotify_id=artist.id, name=artist.name) for artist in by_id.values()], ignore_conflicts=True
-    )
-    return dict(Artist.objects.filter(spotify_id__in=by_id).values_list("spotify_id", "pk"))
+    return artists_save([_artist(artist) for artist in by_id.values()])
 
 
 def tracks_upsert(tracks: Iterable[TrackInfo]) -> dict[str, int]:
@@ -81,40 +75,39 @@ def tracks_upsert(tracks: Iterable[TrackInfo]) -> dict[str, int]:
     by_id = {track.id: track for track in tracks}
     if not by_id:
         return {}
-    known = dict(Track.objects.filter(spotify_id__in=by_id).values_list("spotify_id", "pk"))
-    new = [track for track_id, track in by_id.items() if track_id not in known]
-    if new:
-        artist_pks = artists_upsert(artist for track in new for artist in track.artists)
-        albums = {track.album.id: track.album for track in new if track.album}
-        Album.objects.bulk_create(
-            [Album(spotify_id=a.id, name=a.name, release_date=a.release_date or "") for a in albums.values()],
-            ignore_conflicts=True,
-        )
-        album_pks = dict(Album.objects.filter(spotify_id__in=albums).values_list("spotify_id", "pk"))
-        Track.objects.bulk_create(
-            [
-                Track(
-                    spotify_id=track.id,
-                    name=track.name,
-                    album_id=album_pks.get(track.album.id) if track.album else None,
-                    duration_ms=track.duration_ms,
-                    explicit=track.explicit,
-                    isrc=track.isrc or "",
-                )
-                for track in new
-            ],
-            ignore_conflicts=True,
-        )
-        known = dict(Track.objects.filter(spotify_id__in=by_id).values_list("spotify_id", "pk"))
-        TrackArtist.objects.bulk_create(
-            [
-                TrackArtist(track_id=known[track.id], artist_id=artist_pks[artist.id], position=position)
-                for track in new
-                for position, artist in enumerate(track.artists)
-            ],
-            ignore_conflicts=True,
-        )
+    known = pks_by_spotify_id(Track, by_id)
+    missing = [_catalog_track(track) for track_id, track in by_id.items() if track_id not in known]
+    if missing:
+        catalog_save(Catalog(tracks=missing, playlists=[]), overwrite=False)
+        known = pks_by_spotify_id(Track, by_id)
     return known
+
+
+def _artist(info: ArtistInfo) -> CatalogArtist:
+    return CatalogArtist(info.id, info.name)
+
+
+def _catalog_track(info: TrackInfo) -> CatalogTrack:
+    album = None
+    if info.album is not None:
+        album = CatalogAlbum(
+            info.album.id,
+            info.album.name,
+            info.album.release_date or "",
+            tuple(_artist(a) for a in info.album.artists),
+        )
+    return CatalogTrack(
+        spotify_id=info.id,
+        name=info.name,
+        album=album,
+        artists=tuple(_artist(a) for a in info.artists),
+        duration_ms=info.duration_ms,
+        popularity=None,
+        genre="",
+        subgenre="",
+        explicit=info.explicit,
+        isrc=info.isrc or "",
+    )
 
 
 # --- the library sync ----------------------------------------------------------------------
@@ -326,28 +319,20 @@ def _own_playlists_sync(user: User, client: SpotifyClient) -> int:
         if stored is not None and stored.snapshot_id == summary.snapshot_id and summary.snapshot_id:
             continue  # unchanged since the last sync: no need to fetch its items
         _playlist_store(user, summary, client.playlist_items(summary.id))
-    Playlist.objects.filter(owner=user).exclude(spotify_id__in=[p.id for p in own]).delete()
+    owned_playlists_forget(owner=user, keep=[p.id for p in own])
     return len(own)
 
 
 @transaction.atomic
 def _playlist_store(user: User, summary: PlaylistSummary, tracks: Sequence[TrackInfo]) -> Playlist:
-    playlist, _ = Playlist.objects.update_or_create(
-        spotify_id=summary.id,
-        owner=user,
-        defaults={
-            "name": summary.name,
-            "description": summary.description or "",
-            "snapshot_id": summary.snapshot_id or "",
-        },
-    )
     pks = tracks_upsert(tracks)
-    PlaylistItem.objects.filter(playlist=playlist).delete()
-    PlaylistItem.objects.bulk_create(
-        [
-            PlaylistItem(playlist=playlist, track_id=pks[track.id], position=index)
-            for index, track in enumerate(tracks)
-        ]
+    playlist, _ = owned_playlist_save(
+        owner=user,
+        spotify_id=summary.id,
+        name=summary.name,
+        description=summary.description or "",
+        snapshot_id=summary.snapshot_id or "",
+        track_pks=[pks[track.id] for track in tracks],
     )
     return playlist
 
@@ -382,25 +367,19 @@ def playlist_create_with_tracks(
         raise ValueError("Those tracks can't be saved to Spotify (no valid Spotify track ids).")
     client = spotify_client_for(user=user)
     summary = client.playlist_create(name, description=description or "Picked with PersonalAIs")
-    playlist = Playlist.objects.create(
+    playlist, _ = owned_playlist_save(
+        owner=user,
         spotify_id=summary.id,
         name=summary.name,
         description=summary.description or "",
-        owner=user,
         snapshot_id=summary.snapshot_id or "",
+        track_pks=[],
     )
     try:
         snapshot = client.playlist_add_items(summary.id, list(track_spotify_ids))
     except SpotifyError as exc:
         raise PlaylistItemsNotAdded(playlist, exc) from exc
-    by_id = dict(Track.objects.filter(spotify_id__in=track_spotify_ids).values_list("spotify_id", "pk"))
-    PlaylistItem.objects.bulk_create(
-        [
-            PlaylistItem(playlist=playlist, track_id=by_id[track_id], position=index)
-            for index, track_id in enumerate(track_id for track_id in track_spotify_ids if track_id in by_id)
-        ]
-    )
-    Playlist.objects.filter(pk=playlist.pk).update(snapshot_id=snapshot or playlist.snapshot_id)
+    playlist_items_append(playlist=playlist, track_spotify_ids=track_spotify_ids, snapshot_id=snapshot)
     return playlist
 
 
@@ -421,16 +400,7 @@ def playlist_add_tracks(*, user: User, playlist_id: int, track_spotify_ids: Sequ
     """Append tracks to one of *this listener's* playlists on Spotify, then to our mirror."""
     playlist, ids = _own_playlist_edit(user, playlist_id, track_spotify_ids, "added")
     snapshot = spotify_client_for(user=user).playlist_add_items(playlist.spotify_id, ids)
-    by_id = dict(Track.objects.filter(spotify_id__in=ids).values_list("spotify_id", "pk"))
-    with transaction.atomic():
-        start = (playlist.items.aggregate(last=Max("position"))["last"] or -1) + 1
-        PlaylistItem.objects.bulk_create(
-            [
-                PlaylistItem(playlist=playlist, track_id=by_id[track_id], position=start + offset)
-                for offset, track_id in enumerate(track_id for track_id in ids if track_id in by_id)
-            ]
-        )
-        Playlist.objects.filter(pk=playlist.pk).update(snapshot_id=snapshot or playlist.snapshot_id)
+    playlist_items_append(playlist=playlist, track_spotify_ids=ids, snapshot_id=snapshot)
     return playlist
 
 
@@ -438,7 +408,5 @@ def playlist_remove_tracks(*, user: User, playlist_id: int, track_spotify_ids: S
     """Remove tracks from one of *this listener's* playlists on Spotify, then from our mirror."""
     playlist, ids = _own_playlist_edit(user, playlist_id, track_spotify_ids, "removed")
     snapshot = spotify_client_for(user=user).playlist_remove_items(playlist.spotify_id, ids)
-    with transaction.atomic():
-        PlaylistItem.objects.filter(playlist=playlist, track__spotify_id__in=ids).delete()
-        Playlist.objects.filter(pk=playlist.pk).update(snapshot_id=snapshot or playlist.snapshot_id)
+    playlist_items_remove(playlist=playlist, track_spotify_ids=ids, snapshot_id=snapshot)
     return playlist

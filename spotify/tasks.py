@@ -14,6 +14,7 @@ from accounts.models import User
 from . import services
 from .errors import SpotifyError, SpotifyRateLimited
 from .selectors import libraries_due_for_sync
+from .signals import library_synced
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +56,8 @@ def sync_library(self, user_id: int) -> dict[str, int] | None:  # type: ignore[n
             countdown = retry_delay(self.request.retries)
         raise self.retry(countdown=countdown, exc=exc) from exc
     if isinstance(report, services.SyncReport):
-        _recall_after_sync(user_id)
+        transaction.on_commit(lambda: library_synced.send(sender=sync_library, user_id=user_id))
     return vars(report)
-
-
-def _recall_after_sync(user_id: int) -> None:
-    """A fresh library means fresh candidates; queued once the sync's writes are committed."""
-    from recommender.tasks import recall_candidates  # recommender depends on spotify, not back
-
-    transaction.on_commit(lambda: recall_candidates.delay(user_id))
 
 
 @shared_task

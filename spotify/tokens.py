@@ -19,20 +19,13 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .errors import SpotifyAuthExpired, SpotifyError
+from .errors import SpotifyAuthExpired, SpotifyError, SpotifyNotConnected
 from .models import SpotifyLink
 
 logger = logging.getLogger(__name__)
 
 REFRESH_MARGIN = timedelta(seconds=60)
 TOKEN_TIMEOUT_SECONDS = 10
-
-
-class SpotifyNotConnected(SpotifyError):
-    """The listener has not connected Spotify; offer the connect button."""
-
-    def __init__(self) -> None:
-        super().__init__("Connect your Spotify account first.", permanent=True)
 
 
 @dataclass(frozen=True)

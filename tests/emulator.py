@@ -21,7 +21,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from spotify.demo_files import listeners_file_read
+from catalog.demo_files import listeners_file_read
 from spotify.models import SpotifyLink
 from spotify.tokens import TokenGrant, link_save
 from tests.local_service import local_service_start
@@ -111,11 +111,11 @@ class Emulator:
 
 
 def emulator_starter(store: Path) -> tuple[Callable[..., Emulator], list[Emulator]]:
-    """Starts ``python -m spotify.emulator --port 0`` on ``store``; the port is read from its output."""
+    """``python -m standins.spotify_emulator --port 0`` on ``store``; the port comes from its output."""
     started: list[Emulator] = []
 
     def start(*flags: str) -> Emulator:
-        command = [sys.executable, "-m", "spotify.emulator", "--port", "0", "--quiet"]
+        command = [sys.executable, "-m", "standins.spotify_emulator", "--port", "0", "--quiet"]
         command += ["--store", str(store), *flags]
         emulator = Emulator(*local_service_start(command, "emulator"))
         started.append(emulator)

@@ -35,7 +35,7 @@ def make_small_catalog() -> list:
     """Create SMALL_CATALOG as real rows (ids deterministic from names) and return the tracks."""
     import hashlib
 
-    from spotify.models import Album, Artist, Track, TrackArtist
+    from catalog.models import Album, Artist, Track, TrackArtist
 
     def sid(kind: str, name: str) -> str:
         return hashlib.sha256(f"{kind}:{name}".encode()).hexdigest()[:22]

@@ -56,8 +56,8 @@ class LLMStandin:
 
 
 def standin_start(*flags: str) -> LLMStandin:
-    """``python -m chat.llm_standin --port 0``; the address is read from its first line."""
-    command = [sys.executable, "-m", "chat.llm_standin", "--port", "0", "--quiet", "--chunk-delay", "0"]
+    """``python -m standins.llm --port 0``; the address is read from its first line."""
+    command = [sys.executable, "-m", "standins.llm", "--port", "0", "--quiet", "--chunk-delay", "0"]
     command += ["--api-key", STANDIN_KEY, "--model", STANDIN_MODEL, *flags]
     return LLMStandin(*local_service_start(command, "LLM stand-in"))
 

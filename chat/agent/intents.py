@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recommender.embeddings import embed_recent, embed_texts
+from mood.encoder import embed_recent, embed_texts
 
 EXEMPLARS: dict[str, tuple[str, ...]] = {
     "greet": ("hi", "hello there", "hey!", "good morning", "hiya, how are you?", "yo what's up"),

@@ -12,9 +12,10 @@ import json
 import time
 from collections.abc import Callable
 
+from mood.labels import LABELS
+from mood.perception import EmotionEstimate
 from recommender.models import TastePreference
 
-from .emotion import LABELS, EmotionEstimate
 from .llm import LLMClient
 from .tools import ToolResult, TurnState, call_tool, tool_schemas
 

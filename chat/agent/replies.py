@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from .emotion import EmotionEstimate
+from mood.perception import EmotionEstimate
 
 _MOOD_OPENERS: dict[str, tuple[str, ...]] = {
     "sadness": (

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from catalog.genres import GENRE_ALIASES
+from mood.labels import MOOD_WORDS
+
 NUMBER_WORDS = {
     "one": 1,
     "two": 2,
@@ -60,106 +63,6 @@ ORDINALS = {
     "fifteenth": 15,
     "twentieth": 20,
     "last": -1,
-}
-
-# Our catalog's genres (Spotify playlist genres and subgenres) and what people call them.
-GENRE_ALIASES: dict[str, str] = {
-    "hip hop": "hip-hop",
-    "hiphop": "hip-hop",
-    "hip-hop": "hip-hop",
-    "rap": "hip-hop",
-    "trap": "trap",
-    "drill": "drill",
-    "grime": "grime",
-    "r&b": "r&b",
-    "rnb": "r&b",
-    "r and b": "r&b",
-    "rhythm and blues": "r&b",
-    "k-pop": "k-pop",
-    "kpop": "k-pop",
-    "j-pop": "j-pop",
-    "jpop": "j-pop",
-    "lo-fi": "lofi",
-    "lofi": "lofi",
-    "lo fi": "lofi",
-    "edm": "electronic",
-    "electronica": "electronic",
-    "dance music": "electronic",
-    "techno": "techno",
-    "house": "deep house",
-    "deep house": "deep house",
-    "classical": "classical",
-    "orchestral": "classical",
-    "heavy metal": "metal",
-    "reggaeton": "reggaeton",
-    "afrobeat": "afrobeats",
-    "afrobeats": "afrobeats",
-    "amapiano": "amapiano",
-    "pop punk": "pop punk",
-    "post-rock": "post-rock",
-    "post rock": "post-rock",
-    "soundtrack": "soundtracks",
-    "soundtracks": "soundtracks",
-    "film music": "soundtracks",
-    "samba": "samba",
-    "tango": "tango",
-    "cumbia": "cumbia",
-    "vaporwave": "vaporwave",
-    "bollywood": "bollywood",
-    "anime": "anime",
-    "gospel": "gospel",
-}
-PLAIN_GENRES = (
-    "afrobeats",
-    "ambient",
-    "arabic",
-    "blues",
-    "brazilian",
-    "cantopop",
-    "country",
-    "disco",
-    "electronic",
-    "folk",
-    "funk",
-    "gaming",
-    "indian",
-    "indie",
-    "jazz",
-    "korean",
-    "latin",
-    "mandopop",
-    "metal",
-    "pop",
-    "punk",
-    "reggae",
-    "rock",
-    "soca",
-    "soul",
-    "turkish",
-    "world",
-)
-for _genre in PLAIN_GENRES:
-    GENRE_ALIASES.setdefault(_genre, _genre)
-
-MOOD_WORDS = {
-    "sad": "sadness",
-    "melancholic": "sadness",
-    "depressing": "sadness",
-    "gloomy": "sadness",
-    "happy": "joy",
-    "cheerful": "joy",
-    "upbeat": "joy",
-    "angry": "anger",
-    "aggressive": "anger",
-    "dark": "fear",
-    "creepy": "fear",
-    "calm": "calm",
-    "chill": "calm",
-    "mellow": "calm",
-    "relaxing": "calm",
-    "energetic": "energize",
-    "hype": "energize",
-    "loud": "energize",
 }
 
 # Words that end a name said in passing: "I love Nora Vale by the way", "… Adele though".

@@ -1,6 +1,6 @@
 """The local LLM stand-in's brain: the offline planner, answering as a tool-calling model would.
 
-``python -m chat.llm_standin --brain chat.agent.standin_brain:respond`` serves it over the
+``python -m standins.llm --brain chat.agent.standin_brain:respond`` serves it over the
 OpenAI protocol, so the LLM agent — system prompt, tool schemas, streaming, tool rounds — runs
 end to end with no model and no network. It reads only the request, like a real model: the
 listener's words, the previous reply (was music offered?), the system prompt (name, mood) and
@@ -14,7 +14,9 @@ import random
 import re
 from typing import Any
 
-from .emotion import LABEL_COORDINATES, EmotionEstimate
+from mood.labels import LABEL_COORDINATES
+from mood.perception import EmotionEstimate, mood_from_text
+
 from .planner import OFFER_MARK, plan_turn
 from .replies import spoken_reply, tools_reply
 
@@ -79,8 +81,6 @@ def _after_tools(messages: list[dict], mood: EmotionEstimate) -> str:
 
 
 def _mood_json(messages: list[dict]) -> dict:
-    from .emotion import mood_from_text  # the served offline model: the stand-in "reads" mood the same way
-
     lines = _content(messages[-1]).splitlines() if messages else []
     last = next((line.removeprefix("LAST: ") for line in lines if line.startswith("LAST: ")), "")
     context = [line.removeprefix("earlier: ") for line in lines if line.startswith("earlier: ")]

@@ -16,18 +16,21 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from accounts.models import User
-from chat.actions import spotify_error_message
+from catalog.grounding import NAME_MATCH, name_similarity
+from catalog.models import Playlist, Track
 from chat.models import Conversation
+from mood.labels import LABEL_COORDINATES
+from mood.perception import EmotionEstimate
+from mood.target import ListeningTarget, listening_target
 from recommender import services as recommender_services
+from recommender import tastes
 from recommender.models import TastePreference
 from spotify import services as spotify_services
-from spotify.errors import SpotifyError
-from spotify.models import Play, Playlist, TimeRange, TopArtist, TopTrack, Track
+from spotify.errors import SpotifyError, said_to_listener
+from spotify.lookup import LookupUnavailable, artist_resolve, track_resolve
+from spotify.models import Play, TimeRange, TopArtist, TopTrack
 from spotify.services import PlaylistItemsNotAdded
 
-from . import grounding
-from .emotion import LABEL_COORDINATES, EmotionEstimate
-from .target import ListeningTarget, listening_target
 from .tool_calling import BadArguments, arguments_checked, function_schema
 
 logger = logging.getLogger(__name__)
@@ -108,7 +111,7 @@ def _grounded(state: TurnState, names: list[str] | None) -> tuple[list[dict], li
     cards, missing = [], []
     for name in names or []:
         title, artist, duration_ms = _split_name(name)
-        track = grounding.track_resolve(title, artist, user=state.user, duration_ms=duration_ms)
+        track = track_resolve(title, artist, user=state.user, duration_ms=duration_ms)
         if track is None:
             missing.append(name)
         else:
@@ -141,11 +144,7 @@ def _playlist_named(state: TurnState, name: str | None) -> Playlist | None:
         exact = mine.filter(name__iexact=name.strip()).order_by("-id").first()
         if exact:
             return exact
-        close = [
-            p
-            for p in mine.order_by("-id")[:200]
-            if grounding.name_similarity(p.name, name) >= grounding.NAME_MATCH
-        ]
+        close = [p for p in mine.order_by("-id")[:200] if name_similarity(p.name, name) >= NAME_MATCH]
         return close[0] if close else None
     if state.playlist:
         return mine.filter(pk=state.playlist["id"]).first()
@@ -158,7 +157,7 @@ def _in_play(playlist: Playlist) -> dict:
 
 def _spotify_failure(exc: Exception) -> ToolResult:
     if isinstance(exc, SpotifyError):
-        return ToolResult(False, spotify_error_message(exc), {"error": "spotify"})
+        return ToolResult(False, said_to_listener(exc), {"error": "spotify"})
     return ToolResult(False, str(exc), {"error": "invalid"})
 
 
@@ -196,7 +195,7 @@ def recommend_tracks(
         return ToolResult(False, error, {"error": "position"})
     named, missing_tracks = _grounded(state, like_tracks)
     seeds = seeds + named
-    constraints = recommender_services.taste_constraints(user=state.user)
+    constraints = tastes.taste_constraints(user=state.user)
     if not mood and not seeds and state.mood.label == "neutral" and constraints.liked_moods:
         # Nothing to go on this turn: lean toward a mood the listener said they like.
         mood = sorted(constraints.liked_moods)[0]
@@ -207,13 +206,13 @@ def recommend_tracks(
     artist_ids: list[int] = []
     unknown: list[str] = []
     for name in artists or []:
-        artist = grounding.artist_resolve(name, user=state.user)
+        artist = artist_resolve(name, user=state.user)
         (artist_ids.append(artist.pk) if artist else unknown.append(name))
     focus = recommender_services.Focus(
         genres=tuple(g.lower() for g in genres or ()),
         artist_ids=tuple(artist_ids),
         seed_track_ids=tuple(t["track_id"] for t in seeds if t.get("track_id")),
-        max_duration_ms=recommender_services.SHORT_TRACK_MS if constraints.short_tracks else None,
+        max_duration_ms=tastes.SHORT_TRACK_MS if constraints.short_tracks else None,
     )
     try:
         picks = recommender_services.recommend_tracks(
@@ -354,7 +353,7 @@ def create_playlist(
         return ToolResult(
             False,
             f"I created “{exc.playlist.name}” on your Spotify, but adding the tracks failed: "
-            f"{spotify_error_message(exc.cause)} The playlist is there, empty.",
+            f"{said_to_listener(exc.cause)} The playlist is there, empty.",
             {"error": "spotify", "playlist": exc.playlist.name},
         )
     except (SpotifyError, ValueError) as exc:
@@ -478,13 +477,9 @@ def _in_playlist(playlist: Playlist, names: list[str]) -> tuple[list[dict], list
         found = [
             track
             for track in items
-            if grounding.name_similarity(track.name, title) >= grounding.NAME_MATCH
+            if name_similarity(track.name, title) >= NAME_MATCH
             and (
-                not artist
-                or any(
-                    grounding.name_similarity(a.name, artist) >= grounding.NAME_MATCH
-                    for a in track.artists.all()
-                )
+                not artist or any(name_similarity(a.name, artist) >= NAME_MATCH for a in track.artists.all())
             )
         ]
         (cards.append(_track_card(found[0])) if found else missing.append(name))
@@ -595,9 +590,8 @@ def set_preference(
         value: The artist name, genre, mood (e.g. sadness, calm) or constraint name.
         liked: true for "more of this" (or "apply this constraint"), false for "no more of this".
     """
-    from .preferences import preference_remember
-
-    return preference_remember(state.user, kind, value, liked, source="chat")
+    outcome = tastes.taste_remember(user=state.user, kind=kind, value=value, liked=liked, source="chat")
+    return ToolResult(outcome.ok, outcome.message, outcome.data)
 
 
 def give_feedback(state: TurnState, position: int, kind: Literal["like", "dislike", "skip"]) -> ToolResult:
@@ -617,7 +611,7 @@ def give_feedback(state: TurnState, position: int, kind: Literal["like", "dislik
         user=state.user, track_id=track["track_id"], kind=kind, served_item_id=track.get("served_item_id")
     )
     if kind == "dislike":
-        recommender_services.taste_set(
+        tastes.taste_set(
             user=state.user,
             kind=TastePreference.Kind.TRACK,
             value=track["spotify_id"],
@@ -665,7 +659,7 @@ def call_tool(state: TurnState, name: str, arguments: dict) -> ToolResult:
         result = tool(state, **checked)
     except TypeError as exc:
         result = ToolResult(False, f"{name} was called wrongly: {exc}", {"error": "arguments"})
-    except grounding.LookupUnavailable as exc:
+    except LookupUnavailable as exc:
         result = ToolResult(False, exc.message, {"error": "spotify"})
     except Exception:
         logger.exception("tool %s failed for user %s", name, state.user.pk)

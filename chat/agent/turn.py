@@ -19,14 +19,14 @@ from django.conf import settings
 from accounts.models import User
 from chat import selectors, services
 from chat.models import Conversation, MoodReading
+from mood.perception import EmotionEstimate, mood_from_text
+from mood.target import listening_target
 from recommender import services as recommender_services
 from recommender.types import RecommendedTrack
 
-from .emotion import EmotionEstimate, mood_from_text
 from .llm import LLMClient, LLMError, llm_settings
 from .llm_agent import mood_from_llm, respond_llm
 from .offline import respond_offline
-from .target import listening_target
 from .tools import TurnState
 
 logger = logging.getLogger(__name__)

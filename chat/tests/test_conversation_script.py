@@ -18,12 +18,13 @@ import pytest
 from django.test import Client
 from websockets.sync.client import ClientConnection, connect
 
+from catalog.demo import demo_catalog_load
+from catalog.models import Track
 from chat.models import Message, MoodReading
 from recommender.models import TastePreference
 from recommender.profiles import track_profiles_refresh
 from spotify import services as spotify_services
-from spotify.demo import demo_catalog_load
-from spotify.models import Play, TopTrack, Track
+from spotify.models import Play, TopTrack
 from tests.conftest import daphne_server
 from tests.emulator import CLIENT_ID, MALIK, consented_link
 from tests.llm_standin import STANDIN_KEY, STANDIN_MODEL, LLMStandin, standin_start

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from catalog.models import Playlist
 from chat.agent.turn import run_turn
 from chat.models import Message
-from spotify.models import Playlist
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from catalog.models import Artist, Track, TrackArtist
 from recommender.profiles import track_profiles_refresh
-from spotify.models import Artist, Track, TrackArtist
 
 
 @pytest.fixture

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from chat.agent import grounding
-from chat.agent.emotion import EmotionEstimate
+from catalog.models import Playlist, Track
 from chat.agent.tools import TOOLS, TurnState, call_tool, tool_schemas
 from chat.models import Conversation
+from mood.perception import EmotionEstimate
 from recommender.models import Feedback, TastePreference
-from spotify.models import Playlist, Track
+from spotify import lookup as grounding
 from tests.emulator import MALIK, consented_link
 
 pytestmark = pytest.mark.django_db
@@ -167,7 +167,7 @@ def test_a_crash_inside_a_tool_is_reported_not_raised(alice, small_catalog, monk
     def broken(**kwargs):
         raise RuntimeError("index gone")
 
-    monkeypatch.setattr("recommender.services.taste_constraints", broken)
+    monkeypatch.setattr("recommender.tastes.taste_constraints", broken)
     result = call_tool(state_for(alice), "recommend_tracks", {"count": "5"})  # "5" is read as 5
     assert not result.ok and "went wrong on our side" in result.summary
 
@@ -188,9 +188,9 @@ def test_when_spotify_cannot_be_asked_the_listener_hears_why_not_not_found(alice
 
 
 def test_removing_says_which_tracks_were_not_in_the_playlist(alice, spotify_at):
+    from catalog.demo import demo_catalog_load
     from chat.agent.tools import _track_card
     from spotify import services as spotify_services
-    from spotify.demo import demo_catalog_load
     from spotify.models import TopTrack
 
     demo_catalog_load()
@@ -218,8 +218,8 @@ def test_removing_says_which_tracks_were_not_in_the_playlist(alice, spotify_at):
 
 
 def test_a_named_length_picks_between_versions_of_a_track(alice, small_catalog):
+    from catalog.models import TrackArtist
     from chat.agent.tools import _grounded
-    from spotify.models import TrackArtist
 
     original = Track.objects.get(name="Rainy Window")
     extended = Track.objects.create(

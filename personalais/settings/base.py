@@ -33,9 +33,11 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
-    "accounts.spotify_login",
     "accounts",
+    "catalog",
+    "mood",
     "spotify",
+    "spotify.login",
     "recommender",
     "chat",
 ]

@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from catalog.models import Artist, Track, TrackArtist
 from recommender.affect import CONFIDENCE_CEILING, MIN_TRAINING_TRACKS, fit_affect_model, track_affect_refresh
 from recommender.models import TrackProfile
 from recommender.profiles import track_profiles_refresh
-from spotify.models import Artist, Track, TrackArtist
 
 
 def _linear_data(rows: int, seed: int = 1, noise: float = 0.01):

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
+from mood.target import TargetRegion, target_region
 from recommender import evaluation as ev
-from recommender.mood_text import TargetRegion, target_region
 
 # --- pure metrics ------------------------------------------------------------------------------
 
@@ -106,7 +106,7 @@ def test_it_reads_lastfm_files_keeping_only_artists_in_the_catalog(tmp_path):
 @pytest.fixture
 def catalog_playlists(small_catalog):
     """Three disjoint catalog playlists of 8 tracks, so a hidden track lives in one playlist only."""
-    from spotify.models import Playlist, PlaylistItem
+    from catalog.models import Playlist, PlaylistItem
 
     playlists = []
     for number in range(3):
@@ -124,7 +124,7 @@ def _cooccurring_ids(user) -> set[int]:
 
 
 def test_without_the_leak_guard_the_hidden_tracks_would_cooccur(catalog_playlists):
-    from spotify.models import PlaylistItem
+    from catalog.models import PlaylistItem
 
     items = list(
         PlaylistItem.objects.filter(playlist=catalog_playlists[0]).values_list("track_id", flat=True)
@@ -138,8 +138,9 @@ def test_without_the_leak_guard_the_hidden_tracks_would_cooccur(catalog_playlist
 
 def test_continuation_keeps_hidden_tracks_out_of_history_and_cooccurrence(catalog_playlists):
     from accounts.models import User
+    from catalog.models import Playlist, PlaylistItem
     from recommender.models import Candidate
-    from spotify.models import Play, Playlist, PlaylistItem, TopTrack
+    from spotify.models import Play, TopTrack
 
     items_before = sorted(PlaylistItem.objects.values_list("playlist_id", "track_id", "position"))
     seen = []

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core.cache import cache
 
+from catalog.models import Album, Artist, Track, TrackArtist
 from recommender.lyrics import (
     LrcCxClient,
     LrclibClient,
@@ -28,7 +29,6 @@ from recommender.lyrics import (
     lyrics_for_query,
     lyrics_for_track,
 )
-from spotify.models import Album, Artist, Track, TrackArtist
 
 SAD_SONG = "I cry alone at the station\nTears on the timetable, goodbye\nNobody waits, lonely again"
 SAD_SONG_LRC = "[ar:Nobody Real]\n[00:01.00]I cry alone at the station\n[00:04.50]Tears and goodbye, lonely"

@@ -74,11 +74,12 @@ def test_a_listener_adds_grounded_tastes_by_hand_and_flips_them(client, alice, c
 
 
 def test_a_disliked_genre_and_the_no_explicit_rule_shape_recommendations(alice, charlie, small_catalog):
-    from chat.agent.emotion import EmotionEstimate
+    from catalog.models import Track
     from chat.agent.tools import TurnState, call_tool
     from chat.models import Conversation
-    from recommender.services import recommend_tracks, taste_set
-    from spotify.models import Track
+    from mood.perception import EmotionEstimate
+    from recommender.services import recommend_tracks
+    from recommender.tastes import taste_set
 
     Track.objects.filter(name__in=["Happy Feet", "Neon Smiles"]).update(explicit=True)
     explicit = set(Track.objects.filter(explicit=True).values_list("pk", flat=True))

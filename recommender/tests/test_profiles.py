@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from django.core.cache import cache
 
+from catalog.models import Album, Artist, Track, TrackArtist
 from recommender.lyrics import LrclibClient, _down_key
 from recommender.models import TrackProfile
 from recommender.profiles import track_profiles_refresh
 from recommender.tests.test_lyrics import SAD_SONG, LyricsStandIn, running_stand_in, unique
-from spotify.models import Album, Artist, Track, TrackArtist
 
 
 def _track(name: str, artist: str = "Ada", **features) -> Track:

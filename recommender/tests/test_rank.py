@@ -4,7 +4,7 @@ from collections import Counter
 
 import numpy as np
 
-from recommender.mood_text import TargetRegion
+from mood.target import TargetRegion
 from recommender.rank import UNKNOWN_FIT, CandidateArrays, Weights, region_fit, score_parts, select
 
 REGION = TargetRegion(valence=0.2, energy=0.3, width=0.2)

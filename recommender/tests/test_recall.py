@@ -9,23 +9,14 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.demo import demo_catalog_load
+from catalog.models import Artist, Playlist, PlaylistItem, Track
 from recommender import recall
 from recommender.models import Candidate, Feedback, TastePreference
 from recommender.tasks import recall_candidates, recall_due_candidates
 from spotify import services
-from spotify.demo import demo_catalog_load
 from spotify.errors import SpotifyRateLimited
-from spotify.models import (
-    Artist,
-    FollowedArtist,
-    Play,
-    Playlist,
-    PlaylistItem,
-    TimeRange,
-    TopArtist,
-    TopTrack,
-    Track,
-)
+from spotify.models import FollowedArtist, Play, TimeRange, TopArtist, TopTrack
 from spotify.tasks import retry_delay, sync_library
 from tests.emulator import MALIK, consented_link
 from tests.factories import make_small_catalog

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from catalog.models import Album, Artist, Track, TrackArtist
 from recommender.models import RankingWeights, TrackProfile
 from recommender.profiles import track_profiles_embed_missing, track_profiles_refresh
 from recommender.services import recommend_tracks
-from spotify.models import Album, Artist, Play, TimeRange, TopTrack, Track, TrackArtist
+from spotify.models import Play, TimeRange, TopTrack
 
 # (mood, genre, artists, valence range, energy range, tempo, acousticness, danceability, mode)
 MOODS = [
@@ -164,7 +165,7 @@ def test_it_recommends_nothing_before_any_profile_is_embedded(alice):
 
 
 def test_the_any_lookup_filters_and_excludes_like_in(small_catalog):
-    from spotify.models import Track, TrackArtist
+    from catalog.models import Track, TrackArtist
 
     ids = [track.pk for track in small_catalog[:5]]
     assert set(Track.objects.filter(pk__any=ids).values_list("pk", flat=True)) == set(ids)

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from chat.agent.emotion import mood_from_text
+from catalog.models import Track
 from chat.agent.turn import recommend_for_mood
+from mood.perception import mood_from_text
 from recommender.models import Candidate, Feedback, ListenerSettings, RankingWeights, ServedList
 from recommender.services import feedback_record, recommend_tracks
-from spotify.models import Play, TimeRange, TopTrack, Track
+from spotify.models import Play, TimeRange, TopTrack
 
 pytestmark = pytest.mark.django_db
 

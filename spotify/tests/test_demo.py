@@ -10,9 +10,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 
 from accounts.models import User
-from spotify.demo import DEMO_PASSWORD, demo_catalog_load, demo_listeners_load
-from spotify.demo_files import catalog_file_read, listeners_file_read
-from spotify.models import FollowedArtist, Play, Playlist, TopArtist, TopTrack, Track
+from catalog.demo import demo_catalog_load
+from catalog.demo_files import catalog_file_read, listeners_file_read
+from catalog.models import Playlist, Track
+from spotify.demo_listeners import DEMO_PASSWORD, demo_listeners_load
+from spotify.models import FollowedArtist, Play, TopArtist, TopTrack
 
 DEMO = Path(settings.DEMO_DATA_DIR)
 

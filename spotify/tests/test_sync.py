@@ -9,18 +9,10 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from catalog.models import Playlist, Track
 from spotify import services
 from spotify.errors import SpotifyError, SpotifyPermissionDenied, SpotifyRateLimited
-from spotify.models import (
-    FollowedArtist,
-    LibrarySync,
-    Play,
-    Playlist,
-    SpotifyLink,
-    TopArtist,
-    TopTrack,
-    Track,
-)
+from spotify.models import FollowedArtist, LibrarySync, Play, SpotifyLink, TopArtist, TopTrack
 from spotify.selectors import libraries_due_for_sync, spotify_status
 from spotify.tasks import retry_delay, sync_library
 from tests.emulator import MALIK, NORA, consented_link

@@ -10,9 +10,9 @@ import requests
 from django.db import connection
 from django.utils import timezone
 
-from spotify.errors import SpotifyAuthExpired
+from spotify.errors import SpotifyAuthExpired, SpotifyNotConnected
 from spotify.models import SpotifyLink
-from spotify.tokens import SpotifyNotConnected, TokenGrant, access_token_for, link_save
+from spotify.tokens import TokenGrant, access_token_for, link_save
 from tests.emulator import MALIK, consented_link
 
 

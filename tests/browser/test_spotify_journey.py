@@ -55,9 +55,9 @@ class SpotifyJourneyTests(ChannelsLiveServerTestCase):
         cls._store.cleanup()
 
     def setUp(self) -> None:
+        from catalog.demo import demo_catalog_load
+        from catalog.models import Track
         from recommender.profiles import track_profiles_refresh
-        from spotify.demo import demo_catalog_load
-        from spotify.models import Track
 
         # The emulator's own catalog, so the tracks we save exist on "Spotify"; embedding a low-valence
         # slice keeps the test fast while a sad request still finds fitting tracks.

@@ -129,8 +129,8 @@ class Command(BaseCommand):
         )
 
     def _load_demo(self) -> None:
+        from catalog.demo import demo_catalog_load
         from recommender.profiles import track_profiles_embed_missing
-        from spotify.demo import demo_catalog_load
 
         self.stdout.write(demo_catalog_load().summary())
         began = time.perf_counter()
@@ -306,7 +306,7 @@ class Command(BaseCommand):
         recall: ev.RecallFunction | None,
         generous: bool,
     ) -> None:
-        from spotify.models import Artist
+        from catalog.models import Artist
 
         path: Path = options["lastfm"]
         self.stdout.write("\n== (e) artist-level personalization, Last.fm HetRec 2011 ==")

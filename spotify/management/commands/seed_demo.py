@@ -10,8 +10,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from spotify.demo import DEMO_PASSWORD, DemoDataError, demo_catalog_load, demo_listeners_load
-from spotify.demo_files import DemoFileError
+from catalog.demo import demo_catalog_load
+from catalog.demo_files import DemoFileError
+from catalog.signals import tracks_written
+from spotify.demo_listeners import DEMO_PASSWORD, DemoDataError, demo_listeners_load
 
 
 class Command(BaseCommand):
@@ -31,8 +33,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from recommender.profiles import track_profiles_refresh
-
         try:
             catalog = demo_catalog_load()
             listeners = demo_listeners_load() if options["with_listeners"] else None
@@ -41,8 +41,9 @@ class Command(BaseCommand):
         self.stdout.write(catalog.summary())
         if not options["skip_profiles"]:
             started = time.perf_counter()
-            embedded = track_profiles_refresh()
-            self.stdout.write(f"track profiles: {embedded} embedded in {time.perf_counter() - started:.1f} s")
+            # The whole catalog (None): tracks Spotify sync added since the last run get profiles too.
+            for _, said in tracks_written.send(sender=Command, track_ids=None, wait=True):
+                self.stdout.write(f"{said} in {time.perf_counter() - started:.1f} s")
         if listeners is None:
             self.stdout.write(
                 "Demo listeners live in the Spotify emulator: use “Log in with Spotify” "

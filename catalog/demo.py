@@ -1,0 +1,128 @@
+"""The demo catalog: its plain form (``catalog.demo_files``) and loading it, idempotently.
+
+The load compares the file with what is stored and skips the write when they are equal, so
+``seed_demo`` costs a few reads on every run after the first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from catalog.demo_files import catalog_file_read
+from catalog.selectors import catalog_matches_database
+from catalog.services import catalog_save
+from catalog.types import (
+    TRACK_FEATURES,
+    Catalog,
+    CatalogAlbum,
+    CatalogArtist,
+    CatalogPlaylist,
+    CatalogTrack,
+    ImportResult,
+)
+
+
+@dataclass
+class DemoCatalogResult:
+    imported: ImportResult | None  # None: the database already held exactly this catalog
+    seconds: float
+
+    def summary(self) -> str:
+        if self.imported is None:
+            return f"demo catalog already loaded (checked in {self.seconds:.2f} s)"
+        return f"demo catalog loaded in {self.seconds:.2f} s: {self.imported.summary()}"
+
+
+def demo_catalog_load(*, path: Path | None = None) -> DemoCatalogResult:
+    started = time.perf_counter()
+    catalog = catalog_from_plain(catalog_file_read(path or Path(settings.DEMO_DATA_DIR) / "catalog.json.gz"))
+    imported = None if catalog_matches_database(catalog) else catalog_save(catalog)
+    return DemoCatalogResult(imported=imported, seconds=time.perf_counter() - started)
+
+
+def catalog_to_plain(catalog: Catalog, *, decimals: int | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The catalog as demo_files' plain dicts; ``decimals`` rounds float features."""
+    artists: dict[str, dict[str, Any]] = {}
+    albums: dict[str, dict[str, Any]] = {}
+    tracks = []
+    for track in catalog.tracks:
+        for artist in (*track.artists, *(track.album.artists if track.album else ())):
+            artists.setdefault(artist.spotify_id, {"id": artist.spotify_id, "name": artist.name})
+        if track.album is not None:
+            albums.setdefault(
+                track.album.spotify_id,
+                {
+                    "id": track.album.spotify_id,
+                    "name": track.album.name,
+                    "release_date": track.album.release_date,
+                    "artist_ids": [a.spotify_id for a in track.album.artists],
+                },
+            )
+        features = {
+            f: round(v, decimals) if decimals is not None and isinstance(v, float) else v
+            for f, v in ((f, track.features.get(f)) for f in TRACK_FEATURES)
+        }
+        tracks.append(
+            {
+                "id": track.spotify_id,
+                "name": track.name,
+                "album_id": track.album.spotify_id if track.album else None,
+                "artist_ids": [a.spotify_id for a in track.artists],
+                "duration_ms": track.duration_ms,
+                "popularity": track.popularity,
+                "genre": track.genre,
+                "subgenre": track.subgenre,
+                **features,
+            }
+        )
+    playlists = [
+        {
+            "id": p.spotify_id,
+            "name": p.name,
+            "genre": p.genre,
+            "subgenre": p.subgenre,
+            "track_ids": list(p.track_ids),
+        }
+        for p in catalog.playlists
+    ]
+    return {
+        "artists": list(artists.values()),
+        "albums": list(albums.values()),
+        "tracks": tracks,
+        "playlists": playlists,
+    }
+
+
+def catalog_from_plain(data: Mapping[str, Sequence[Mapping[str, Any]]]) -> Catalog:
+    artists = {a["id"]: CatalogArtist(a["id"], a["name"]) for a in data["artists"]}
+    albums = {
+        a["id"]: CatalogAlbum(
+            a["id"], a["name"], a["release_date"], tuple(artists[i] for i in a["artist_ids"])
+        )
+        for a in data["albums"]
+    }
+    tracks = [
+        CatalogTrack(
+            spotify_id=t["id"],
+            name=t["name"],
+            album=albums[t["album_id"]] if t["album_id"] else None,
+            artists=tuple(artists[i] for i in t["artist_ids"]),
+            duration_ms=t["duration_ms"],
+            popularity=t["popularity"],
+            genre=t["genre"],
+            subgenre=t["subgenre"],
+            features={f: t.get(f) for f in TRACK_FEATURES},
+        )
+        for t in data["tracks"]
+    ]
+    playlists = [
+        CatalogPlaylist(p["id"], p["name"], p["genre"], p["subgenre"], tuple(p["track_ids"]))
+        for p in data["playlists"]
+    ]
+    return Catalog(tracks=tracks, playlists=playlists)

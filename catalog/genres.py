@@ -1,0 +1,87 @@
+"""Our catalog's genres (the source playlists' genres and subgenres) and what people call them."""
+
+from __future__ import annotations
+
+GENRE_ALIASES: dict[str, str] = {
+    "hip hop": "hip-hop",
+    "hiphop": "hip-hop",
+    "hip-hop": "hip-hop",
+    "rap": "hip-hop",
+    "trap": "trap",
+    "drill": "drill",
+    "grime": "grime",
+    "r&b": "r&b",
+    "rnb": "r&b",
+    "r and b": "r&b",
+    "rhythm and blues": "r&b",
+    "k-pop": "k-pop",
+    "kpop": "k-pop",
+    "j-pop": "j-pop",
+    "jpop": "j-pop",
+    "lo-fi": "lofi",
+    "lofi": "lofi",
+    "lo fi": "lofi",
+    "edm": "electronic",
+    "electronica": "electronic",
+    "dance music": "electronic",
+    "techno": "techno",
+    "house": "deep house",
+    "deep house": "deep house",
+    "classical": "classical",
+    "orchestral": "classical",
+    "heavy metal": "metal",
+    "reggaeton": "reggaeton",
+    "afrobeat": "afrobeats",
+    "afrobeats": "afrobeats",
+    "amapiano": "amapiano",
+    "pop punk": "pop punk",
+    "post-rock": "post-rock",
+    "post rock": "post-rock",
+    "soundtrack": "soundtracks",
+    "soundtracks": "soundtracks",
+    "film music": "soundtracks",
+    "samba": "samba",
+    "tango": "tango",
+    "cumbia": "cumbia",
+    "vaporwave": "vaporwave",
+    "bollywood": "bollywood",
+    "anime": "anime",
+    "gospel": "gospel",
+}
+PLAIN_GENRES = (
+    "afrobeats",
+    "ambient",
+    "arabic",
+    "blues",
+    "brazilian",
+    "cantopop",
+    "country",
+    "disco",
+    "electronic",
+    "folk",
+    "funk",
+    "gaming",
+    "indian",
+    "indie",
+    "jazz",
+    "korean",
+    "latin",
+    "mandopop",
+    "metal",
+    "pop",
+    "punk",
+    "reggae",
+    "rock",
+    "soca",
+    "soul",
+    "turkish",
+    "world",
+)
+for _genre in PLAIN_GENRES:
+    GENRE_ALIASES.setdefault(_genre, _genre)
+
+
+def genre_named(word: str) -> str:
+    """The catalog genre a word means ("rap" → "hip-hop"), or the word itself, lowercased."""
+    word = word.strip().lower()
+    return GENRE_ALIASES.get(word, word)

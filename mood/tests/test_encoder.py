@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from mood import encoder as embeddings
+from mood.encoder import DIMENSIONS, embed_text, embed_texts
+
+
+def test_it_returns_unit_float32_vectors_in_input_order():
+    texts = ["a much longer sentence about a quiet piano piece for a rainy evening", "rock", "jazz at night"]
+
+    vectors = embed_texts(texts, batch_size=2)
+
+    assert vectors.shape == (3, DIMENSIONS)
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    for text, vector in zip(texts, vectors, strict=True):
+        np.testing.assert_allclose(embed_text(text), vector, atol=1e-4)
+
+
+def test_it_returns_an_empty_matrix_for_no_texts():
+    assert embed_texts([]).shape == (0, DIMENSIONS)
+
+
+def test_it_places_a_sad_song_nearer_a_ballad_than_a_workout():
+    sad, ballad, metal = embed_texts(
+        ["sad slow acoustic song", "melancholic ballad", "aggressive metal workout"]
+    )
+
+    assert sad @ ballad > sad @ metal + 0.2
+
+
+def test_it_truncates_long_texts_instead_of_failing():
+    vector = embed_text("very " * 1000 + "long")
+
+    assert vector.shape == (DIMENSIONS,)
+
+
+def test_it_loads_the_model_once_across_threads():
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        loaded = list(pool.map(lambda _: embeddings._load(), range(8)))
+
+    assert all(model is loaded[0] for model in loaded)
+
+
+def test_it_gives_equal_texts_one_vector_whatever_the_batching():
+    texts = [
+        "calm piano",
+        "loud drums and shouting",
+        "calm piano",
+        "a longer text about calm piano music at night",
+    ]
+
+    vectors = embed_texts(texts)
+
+    assert (vectors[0] == vectors[2]).all()
+    np.testing.assert_allclose(embed_texts(texts, batch_size=1), vectors, atol=1e-4)

@@ -1,6 +1,0 @@
-"""An offline stand-in for the Spotify Web API and Accounts service, run as its own process.
-
-``python -m spotify.emulator --port 8765`` serves the demo catalog and demo listeners with
-Spotify's 2026 endpoint set and JSON shapes, so ``spotify.client`` talks to it exactly as
-to Spotify. Stdlib only, and no Django: it shares the demo files, never the database.
-"""

@@ -1,0 +1,51 @@
+"""``python -m standins.spotify_emulator [--port 8765] [--data demo/] [--store .local/emulator/store.json]
+[--rate-limit 600] [--rate-window 30]``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from standins.spotify_emulator.server import DEFAULT_RATE_LIMIT, WINDOW_SECONDS, EmulatorApp, EmulatorServer
+from standins.spotify_emulator.store import EmulatorStore
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m standins.spotify_emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (printed at start)")
+    parser.add_argument("--data", type=Path, default=REPO / "demo", help="folder with the demo files")
+    parser.add_argument("--store", type=Path, default=REPO / ".local" / "emulator" / "store.json")
+    parser.add_argument("--quiet", action="store_true", help="no request log on stderr")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=DEFAULT_RATE_LIMIT,
+        help="calls per app allowed in any rolling window before 429 (0: no limit)",
+    )
+    parser.add_argument("--rate-window", type=float, default=WINDOW_SECONDS, help="window length in seconds")
+    args = parser.parse_args(argv)
+    if args.rate_limit < 0 or args.rate_window <= 0:
+        parser.error("--rate-limit must be 0 or more and --rate-window more than 0")
+    store = EmulatorStore(args.data, args.store)
+    app = EmulatorApp(store, rate_limit=args.rate_limit, window=args.rate_window)
+    server = EmulatorServer((args.host, args.port), app, quiet=args.quiet)
+    host, port = str(server.server_address[0]), server.server_address[1]
+    # The first line names the address: a parent that passed --port 0 reads the port from it.
+    print(
+        f"Spotify emulator on http://{host}:{port} ({len(store.users)} listeners, {len(store.tracks)} tracks)"
+    )
+    print(f"  store: {args.store}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
