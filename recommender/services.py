@@ -21,7 +21,8 @@ from pgvector.django import CosineDistance
 from catalog.models import Album, Artist, Track, TrackArtist
 from mood.encoder import DIMENSIONS, embed_text
 from mood.mood_text import mood_query_text, reason_for_track
-from mood.target import target_region
+from mood.perception import EmotionEstimate
+from mood.target import listening_target, target_region
 from recommender.models import (
     Candidate,
     Feedback,
@@ -242,6 +243,20 @@ def recommend_tracks(
             cold_start=cold_start,
         )
     return picks
+
+
+def recommend_for_mood(*, user: User, mood: EmotionEstimate, text: str, count: int) -> list[RecommendedTrack]:
+    """What the agent picks for this mood and these words; ``manage.py recommend`` prints the same."""
+    target = listening_target(mood, text)
+    return recommend_tracks(
+        user=user,
+        label=target.label,
+        valence=target.valence,
+        arousal=target.arousal,
+        text=text,
+        count=count,
+        strategy=target.strategy,
+    )
 
 
 # --- pool and arrays --------------------------------------------------------------------------

@@ -28,7 +28,7 @@ def test_a_worker_process_embeds_newly_imported_tracks(celery_worker_process):
 def test_import_catalog_hands_embedding_to_the_worker(celery_worker_process, tmp_path):
     from django.core.management import call_command
 
-    from catalog.tests.test_catalog import row, write_csv
+    from tests.catalog_csv import row, write_csv
 
     path = write_csv(
         tmp_path / "catalog.csv",

@@ -1,9 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
-from pathlib import Path
-
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -11,93 +7,12 @@ from catalog.csv_rows import artist_id_for_name, catalog_from_rows
 from catalog.models import Album, Artist, Playlist, PlaylistItem, Track, TrackArtist
 from catalog.selectors import catalog_matches_database
 from catalog.services import catalog_import_rows, catalog_save
-
-COLUMNS = [
-    "energy",
-    "tempo",
-    "danceability",
-    "playlist_genre",
-    "loudness",
-    "liveness",
-    "valence",
-    "track_artist",
-    "time_signature",
-    "speechiness",
-    "track_popularity",
-    "track_href",
-    "uri",
-    "track_album_name",
-    "playlist_name",
-    "analysis_url",
-    "track_id",
-    "track_name",
-    "track_album_release_date",
-    "instrumentalness",
-    "track_album_id",
-    "mode",
-    "key",
-    "duration_ms",
-    "acousticness",
-    "id",
-    "playlist_subgenre",
-    "type",
-    "playlist_id",
-]
-
-HITS = "37i9dQZF1DXcBWIGoYBM5M"
-RAP = "37i9dQZF1DX0XUsuxWHRQd"
-SMILE = "2plbrEY59IikOBgBGLjaoe"
-BIRDS = "6dOtVTDdiauQNBQEDOtlAB"
-TYLER = "7BMO7O7ImjV8HNTH74Tshv"
-
-
-def row(track_id: str, name: str, artists: str, playlist: str, genre: str, **extra: str) -> dict[str, str]:
-    values = {column: "" for column in COLUMNS}
-    values.update(
-        track_id=track_id,
-        id=track_id,
-        track_name=name,
-        track_artist=artists,
-        track_album_id=f"{track_id[:-4]}ALBM",
-        track_album_name=f"{name} (album)",
-        track_album_release_date="2024-08-16",
-        track_popularity="80",
-        duration_ms="200000",
-        energy="0.5",
-        valence="0.4",
-        danceability="0.6",
-        tempo="120.5",
-        loudness="-6.1",
-        mode="1",
-        key="5",
-        playlist_id=playlist,
-        playlist_name={HITS: "Today's Top Hits", RAP: "RapCaviar"}[playlist],
-        playlist_genre=genre,
-        playlist_subgenre="mainstream",
-    )
-    values.update(extra)
-    return values
+from tests.catalog_csv import BIRDS, HITS, RAP, SMILE, TYLER, sample_rows, write_csv
 
 
 @pytest.fixture
 def rows() -> list[dict[str, str]]:
-    return [
-        row(SMILE, "Die With A Smile", "Lady Gaga, Bruno Mars", HITS, "pop"),
-        row(BIRDS, "BIRDS OF A FEATHER", "Billie Eilish", HITS, "pop"),
-        row(TYLER, "Sticky", "Tyler, The Creator, GloRilla, Sexyy Red", RAP, "hip-hop"),
-        row(SMILE, "Die With A Smile", "Lady Gaga, Bruno Mars", RAP, "hip-hop"),
-        row(SMILE, "Die With A Smile", "Lady Gaga, Bruno Mars", HITS, "pop"),  # listed twice
-        row("", "No Id", "Nobody", HITS, "pop"),
-        row("0000000000000000000bad", "Loud", "Somebody", HITS, "pop", energy="very"),
-    ]
-
-
-def write_csv(path: Path, rows: list[dict[str, str]], columns: list[str] = COLUMNS) -> Path:
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    return sample_rows()
 
 
 def test_it_derives_one_spotify_like_id_per_artist_name() -> None:
@@ -194,20 +109,6 @@ def test_it_tells_whether_the_database_already_holds_a_catalog(rows) -> None:
     assert catalog_matches_database(catalog)
     Track.objects.filter(spotify_id=BIRDS).update(valence=0.9)
     assert not catalog_matches_database(catalog)
-
-
-@pytest.mark.django_db
-def test_the_command_imports_files_and_embeds_now_when_asked(rows, tmp_path) -> None:
-    """The default path (enqueue for the worker) runs through a real worker in tests/."""
-    from recommender.models import TrackProfile
-
-    first = write_csv(tmp_path / "a.csv", rows[:2])
-    second = write_csv(tmp_path / "b.csv", rows[2:])
-
-    call_command("import_catalog", str(first), str(second), "--embed-now", stdout=(out := io.StringIO()))
-
-    assert "3 tracks (3 new" in out.getvalue() and "skipped 2 rows" in out.getvalue()
-    assert TrackProfile.objects.filter(embedding__isnull=False).count() == 3
 
 
 @pytest.mark.django_db

@@ -20,9 +20,6 @@ from accounts.models import User
 from chat import selectors, services
 from chat.models import Conversation, MoodReading
 from mood.perception import EmotionEstimate, mood_from_text
-from mood.target import listening_target
-from recommender import services as recommender_services
-from recommender.types import RecommendedTrack
 
 from .llm import LLMClient, LLMError, llm_settings
 from .llm_agent import mood_from_llm, respond_llm
@@ -159,18 +156,4 @@ def with_correction(mood: EmotionEstimate, previous: MoodReading | None) -> Emot
         return mood
     return EmotionEstimate(
         previous.label, previous.valence, previous.arousal, round(max(mood.confidence, 0.6), 2)
-    )
-
-
-def recommend_for_mood(*, user: User, mood: EmotionEstimate, text: str, count: int) -> list[RecommendedTrack]:
-    """What the agent picks for this mood and these words; ``manage.py recommend`` prints the same."""
-    target = listening_target(mood, text)
-    return recommender_services.recommend_tracks(
-        user=user,
-        label=target.label,
-        valence=target.valence,
-        arousal=target.arousal,
-        text=text,
-        count=count,
-        strategy=target.strategy,
     )

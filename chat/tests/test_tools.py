@@ -252,3 +252,37 @@ def test_the_offline_agent_talks_and_reports_what_it_remembered(alice, small_cat
     assert reply.endswith("Noted — more Nora Vale.") and "?" in reply  # talked, offered, remembered
     assert meta["tools"] == ["set_preference"] and meta["offered"]
     assert TastePreference.objects.filter(user=alice, kind="artist", label="Nora Vale", liked=True).exists()
+
+
+def test_a_disliked_genre_and_the_no_explicit_rule_shape_recommendations(alice, charlie, small_catalog):
+    from catalog.models import Track
+    from chat.agent.tools import TurnState, call_tool
+    from chat.models import Conversation
+    from mood.perception import EmotionEstimate
+    from recommender.services import recommend_tracks
+    from recommender.tastes import taste_set
+
+    Track.objects.filter(name__in=["Happy Feet", "Neon Smiles"]).update(explicit=True)
+    explicit = set(Track.objects.filter(explicit=True).values_list("pk", flat=True))
+    unruled = recommend_tracks(user=charlie, label="joy", valence=0.8, arousal=0.5, count=20, record=False)
+    assert {pick.track_id for pick in unruled} & explicit  # without the rule they would come
+
+    taste_set(user=alice, kind="genre", value="pop", label="pop", liked=False, source="chat")
+    taste_set(
+        user=alice,
+        kind="constraint",
+        value="no_explicit",
+        label="no explicit lyrics",
+        liked=True,
+        source="chat",
+    )
+    state = TurnState(
+        user=alice,
+        conversation=Conversation.objects.create(user=alice),
+        text="something happy",
+        mood=EmotionEstimate("joy", 0.8, 0.5, 0.9),
+    )
+    call_tool(state, "recommend_tracks", {"mood": "joy", "count": 12})
+    assert len(state.new_tracks) >= 8
+    assert all(card["genre"] != "pop" for card in state.new_tracks)
+    assert not {card["track_id"] for card in state.new_tracks} & explicit

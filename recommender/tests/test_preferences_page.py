@@ -71,37 +71,3 @@ def test_a_listener_adds_grounded_tastes_by_hand_and_flips_them(client, alice, c
     client.force_login(charlie)
     client.post(f"/preferences/tastes/{taste.pk}/flip/")
     assert TastePreference.objects.get(pk=taste.pk).liked is True  # not Charlie's to change
-
-
-def test_a_disliked_genre_and_the_no_explicit_rule_shape_recommendations(alice, charlie, small_catalog):
-    from catalog.models import Track
-    from chat.agent.tools import TurnState, call_tool
-    from chat.models import Conversation
-    from mood.perception import EmotionEstimate
-    from recommender.services import recommend_tracks
-    from recommender.tastes import taste_set
-
-    Track.objects.filter(name__in=["Happy Feet", "Neon Smiles"]).update(explicit=True)
-    explicit = set(Track.objects.filter(explicit=True).values_list("pk", flat=True))
-    unruled = recommend_tracks(user=charlie, label="joy", valence=0.8, arousal=0.5, count=20, record=False)
-    assert {pick.track_id for pick in unruled} & explicit  # without the rule they would come
-
-    taste_set(user=alice, kind="genre", value="pop", label="pop", liked=False, source="chat")
-    taste_set(
-        user=alice,
-        kind="constraint",
-        value="no_explicit",
-        label="no explicit lyrics",
-        liked=True,
-        source="chat",
-    )
-    state = TurnState(
-        user=alice,
-        conversation=Conversation.objects.create(user=alice),
-        text="something happy",
-        mood=EmotionEstimate("joy", 0.8, 0.5, 0.9),
-    )
-    call_tool(state, "recommend_tracks", {"mood": "joy", "count": 12})
-    assert len(state.new_tracks) >= 8
-    assert all(card["genre"] != "pop" for card in state.new_tracks)
-    assert not {card["track_id"] for card in state.new_tracks} & explicit

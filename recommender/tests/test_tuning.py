@@ -9,10 +9,9 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Track
-from chat.agent.turn import recommend_for_mood
 from mood.perception import mood_from_text
 from recommender.models import Candidate, Feedback, ListenerSettings, RankingWeights, ServedList
-from recommender.services import feedback_record, recommend_tracks
+from recommender.services import feedback_record, recommend_for_mood, recommend_tracks
 from spotify.models import Play, TimeRange, TopTrack
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from chat.agent.turn import recommend_for_mood
 from mood.perception import mood_from_text
+from recommender.services import recommend_for_mood
 from recommender.types import RecommendedTrack
 
 
