@@ -4,31 +4,28 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import make_small_catalog
+from recommender.profiles import track_profiles_refresh
+from tests.factories import UserFactory, make_small_catalog
 
-# The Spotify emulator fixtures, shared by every app's tests.
+# The stand-ins' fixtures (the Spotify emulator, the LLM), shared by every app's tests.
 pytest_plugins = ["tests.emulator", "tests.llm_standin"]
 
 
 @pytest.fixture
 def alice(db):
-    from accounts.models import User
-
-    return User.objects.create_user("alice@example.com", "correct horse battery", display_name="Alice")
+    return UserFactory.create(
+        email="alice@example.com", password="correct horse battery", display_name="Alice"
+    )
 
 
 @pytest.fixture
 def charlie(db):
-    from accounts.models import User
-
-    return User.objects.create_user("charlie@example.com", "another good password")
+    return UserFactory.create(email="charlie@example.com", password="another good password")
 
 
 @pytest.fixture
 def small_catalog(db):
     """24 tracks across moods, with embedded profiles, ready for recommendation."""
-    from recommender.profiles import track_profiles_refresh
-
     tracks = make_small_catalog()
     track_profiles_refresh()
     return tracks

@@ -21,7 +21,9 @@ def as_json(value: Any) -> str:
 
 def pks_by_spotify_id(model: type[models.Model], spotify_ids: Iterable[str]) -> dict[str, int]:
     """Spotify id → primary key of the rows that exist."""
-    return dict(model.objects.filter(spotify_id__in=list(spotify_ids)).values_list("spotify_id", "pk"))
+    return dict(
+        model._default_manager.filter(spotify_id__in=list(spotify_ids)).values_list("spotify_id", "pk")
+    )
 
 
 def copy_upsert(
@@ -77,7 +79,7 @@ def children_sync(
     if not desired:
         return set()
     current: dict[int, list[int]] = defaultdict(list)
-    query = model.objects.filter(**{f"{parent}__in": list(desired)})
+    query = model._default_manager.filter(**{f"{parent}__in": list(desired)})
     query = query.order_by(parent, "position" if ordered else child)
     for parent_pk, child_pk in query.values_list(parent, child):
         current[parent_pk].append(child_pk)
@@ -89,11 +91,11 @@ def children_sync(
     }
     if not stale:
         return stale
-    model.objects.filter(**{f"{parent}__in": list(stale)}).delete()
+    model._default_manager.filter(**{f"{parent}__in": list(stale)}).delete()
     if ordered:
-        rows = [(pk, c, i) for pk in stale for i, c in enumerate(desired[pk])]
-        copy_upsert(model, [parent, child, "position"], rows)
+        positioned = [(pk, c, i) for pk in stale for i, c in enumerate(desired[pk])]
+        copy_upsert(model, [parent, child, "position"], positioned)
     else:
-        rows = [(pk, c) for pk in stale for c in dict.fromkeys(desired[pk])]
-        copy_upsert(model, [parent, child], rows)
+        pairs = [(pk, c) for pk in stale for c in dict.fromkeys(desired[pk])]
+        copy_upsert(model, [parent, child], pairs)
     return stale

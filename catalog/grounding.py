@@ -66,8 +66,13 @@ def track_in_catalog(title: str, artist: str = "", *, duration_ms: int | None = 
 
 
 class Named(Protocol):
-    name: str
-    duration_ms: int
+    """Our tracks and Spotify's search results alike."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def duration_ms(self) -> int: ...
 
 
 T = TypeVar("T", bound=Named)

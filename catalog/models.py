@@ -35,7 +35,9 @@ class Track(models.Model):
     spotify_id = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=500, db_index=True)
     album = models.ForeignKey(Album, on_delete=models.SET_NULL, null=True, blank=True, related_name="tracks")
-    artists = models.ManyToManyField(Artist, related_name="tracks", through="TrackArtist")
+    artists: models.ManyToManyField[Artist, TrackArtist] = models.ManyToManyField(
+        Artist, related_name="tracks", through="TrackArtist"
+    )
     duration_ms = models.PositiveIntegerField(default=0)
     explicit = models.BooleanField(default=False)
     isrc = models.CharField(max_length=20, blank=True)
@@ -90,7 +92,9 @@ class Playlist(models.Model):
     snapshot_id = models.CharField(
         max_length=120, blank=True, db_default="", help_text="Spotify's version; unchanged → skip items"
     )
-    tracks = models.ManyToManyField(Track, through="PlaylistItem", related_name="playlists")
+    tracks: models.ManyToManyField[Track, PlaylistItem] = models.ManyToManyField(
+        Track, through="PlaylistItem", related_name="playlists"
+    )
 
     def __str__(self) -> str:
         return self.name

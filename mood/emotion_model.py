@@ -141,11 +141,6 @@ def predict_proba(
     return head.proba(build_features(head.recipe, texts, contexts, vector_of))
 
 
-def predict_one(text: str, context: Sequence[str] = ()) -> dict[str, float]:
-    """Label → probability for one message."""
-    return dict(zip(LABELS, predict_proba([text], [list(context)])[0].tolist(), strict=True))
-
-
 def save_head(head: EmotionHead, path: str | Path) -> Path:
     """Write the layers as float16 (the file stays small; scores move by < 1e-3) and the metadata."""
     path = Path(path)
@@ -157,7 +152,7 @@ def save_head(head: EmotionHead, path: str | Path) -> Path:
     metadata = {**head.metadata, "format": FORMAT_VERSION, "labels": list(LABELS), "recipe": head.recipe}
     arrays["metadata"] = np.array(json.dumps(metadata, sort_keys=True))
     with path.open("wb") as handle:
-        np.savez_compressed(handle, **arrays)
+        np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]  # numpy's stub reads **kwds as allow_pickle
     return path
 
 

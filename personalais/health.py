@@ -6,11 +6,14 @@ or ``docker compose`` healthcheck sees the truth.
 
 from __future__ import annotations
 
+import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from personalais.celery import app
 
 
 def _check_database() -> dict[str, object]:
@@ -24,8 +27,6 @@ def _check_database() -> dict[str, object]:
 
 
 def _check_redis() -> dict[str, object]:
-    import redis
-
     try:
         client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
         client.ping()
@@ -35,10 +36,8 @@ def _check_redis() -> dict[str, object]:
 
 
 def _check_workers() -> dict[str, object]:
-    from personalais.celery import app
-
     try:
-        replies = app.control.ping(timeout=1.0)
+        replies = app.control.ping(timeout=1.0) or []
     except Exception as exc:  # broker down: the worker cannot be reached either
         return {"ok": False, "error": type(exc).__name__, "workers": 0}
     return {"ok": bool(replies), "workers": len(replies)}

@@ -14,7 +14,17 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECKED = ("accounts", "catalog", "mood", "spotify", "recommender", "chat", "standins", "personalais", "tests")
+CHECKED = (
+    "accounts",
+    "catalog",
+    "mood",
+    "spotify",
+    "recommender",
+    "chat",
+    "standins",
+    "personalais",
+    "tests",
+)
 SKIPPED_PARTS = {"migrations", "__pycache__"}
 
 

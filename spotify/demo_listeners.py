@@ -83,7 +83,7 @@ def _listener_artist_ids(listener: Mapping[str, Any]) -> Iterable[str]:
 
 def _pks(model: type[models.Model], spotify_ids: Iterable[str]) -> dict[str, int]:
     wanted = set(spotify_ids)
-    found = dict(model.objects.filter(spotify_id__in=wanted).values_list("spotify_id", "pk"))
+    found = dict(model._default_manager.filter(spotify_id__in=wanted).values_list("spotify_id", "pk"))
     missing = wanted - found.keys()
     if missing:
         raise DemoDataError(
@@ -142,11 +142,13 @@ def _user_rows_sync(
     model: type[models.Model], user: User, fields: Sequence[str], desired: Sequence[tuple[Any, ...]]
 ) -> bool:
     """Make the user's rows of ``model`` equal ``desired``; returns whether anything changed."""
-    current = sorted(model.objects.filter(user=user).values_list(*fields))
+    current = sorted(model._default_manager.filter(user=user).values_list(*fields))
     if current == sorted(desired):
         return False
-    model.objects.filter(user=user).delete()
-    model.objects.bulk_create(model(user=user, **dict(zip(fields, row, strict=True))) for row in desired)
+    model._default_manager.filter(user=user).delete()
+    model._default_manager.bulk_create(
+        model(user=user, **dict(zip(fields, row, strict=True))) for row in desired
+    )
     return True
 
 

@@ -40,8 +40,7 @@ def artist_resolve(name: str, *, user: User) -> Artist | None:
     best = max(found, key=lambda a: name_similarity(a.name, name), default=None)
     if best is None or name_similarity(best.name, name) < NAME_MATCH:
         return None
-    pks = artists_upsert([best])
-    return Artist.objects.filter(pk=pks.get(best.id)).first()
+    return Artist.objects.filter(pk=artists_upsert([best])[best.id]).first()
 
 
 def track_resolve(
@@ -59,8 +58,7 @@ def track_resolve(
     info = best_track(found, title, artist, duration_ms, names=lambda t: [a.name for a in t.artists])
     if info is None:
         return None
-    pks = tracks_upsert([info])
-    return Track.objects.filter(pk=pks.get(info.id)).first()
+    return Track.objects.filter(pk=tracks_upsert([info])[info.id]).first()
 
 
 def _spotify_search(user: User, kind: str, query: str) -> list:

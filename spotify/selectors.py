@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Prefetch
@@ -25,7 +25,7 @@ class SpotifyStatus:
     sync_state: str
     sync_label: str
     sync_step: str
-    last_success_at: object
+    last_success_at: datetime | None
     api_calls: int
     error: str
 
@@ -121,7 +121,7 @@ def libraries_due_for_sync() -> list[int]:
     return [user_id for user_id in user_ids if _sync_due(syncs.get(user_id), stale)]
 
 
-def _sync_due(sync: LibrarySync | None, stale: object) -> bool:
+def _sync_due(sync: LibrarySync | None, stale: datetime) -> bool:
     if sync is None:
         return True
     if sync.state in (LibrarySync.State.QUEUED, LibrarySync.State.RUNNING, LibrarySync.State.WAITING):

@@ -34,7 +34,7 @@ def retry_delay(attempt: int, *, retry_after: int | None = None) -> float:
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
-def sync_library(self, user_id: int) -> dict[str, int] | None:  # type: ignore[no-untyped-def]
+def sync_library(self, user_id: int) -> dict[str, int] | None:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         return None

@@ -114,7 +114,7 @@ def _refresh(link_pk: int) -> str:
 
 def _refresh_grant(refresh_token: str) -> TokenGrant:
     data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-    auth = None
+    auth: tuple[str, str] | None = None
     if settings.SPOTIFY_CLIENT_SECRET:
         auth = (settings.SPOTIFY_CLIENT_ID, settings.SPOTIFY_CLIENT_SECRET)
     else:  # PKCE public client

@@ -3,16 +3,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedRequest
+
 from . import selectors, services
 from .models import SpotifyLink
+from .tasks import sync_library
 
 
 @login_required
-def library(request: HttpRequest) -> HttpResponse:
+def library(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "spotify": selectors.spotify_status(user=request.user),
         **selectors.library_overview(user=request.user),
@@ -22,15 +25,13 @@ def library(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def status(request: HttpRequest) -> JsonResponse:
+def status(request: AuthenticatedRequest) -> JsonResponse:
     return JsonResponse(selectors.spotify_status(user=request.user).as_dict())
 
 
 @login_required
 @require_POST
-def sync_now(request: HttpRequest) -> HttpResponse:
-    from .tasks import sync_library
-
+def sync_now(request: AuthenticatedRequest) -> HttpResponse:
     if not SpotifyLink.objects.filter(user=request.user, status=SpotifyLink.Status.ACTIVE).exists():
         messages.error(request, "Connect Spotify first.")
         return redirect("spotify:library")

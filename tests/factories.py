@@ -1,6 +1,172 @@
-"""Shared test data: a tiny catalog that spans the mood space."""
+"""Test data built with factory_boy: listeners, music, and a tiny catalog that spans the mood space.
+
+Each factory makes a valid row with nothing said; a test names only what it is about
+(``TrackFactory(name="Rainy Window", valence=0.12, artists=[vale])``). Spotify ids are
+derived from a sequence, so they are unique and 22 characters like real ones.
+"""
 
 from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import User
+from catalog.models import Album, Artist, Playlist, PlaylistItem, Track, TrackArtist
+from recommender.models import Candidate, Feedback, TastePreference
+from spotify.models import FollowedArtist, Play, TimeRange, TopArtist, TopTrack
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+def spotify_id(kind: str, key: object) -> str:
+    """22 characters, stable for the same kind and key, as a Spotify id looks."""
+    return hashlib.sha256(f"{kind}:{key}".encode()).hexdigest()[:22]
+
+
+class UserFactory(DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        django_get_or_create = ("email",)
+
+    email = factory.Sequence(lambda n: f"listener{n}@example.com")
+    display_name = ""
+    password = DEFAULT_PASSWORD
+
+    @classmethod
+    def _create(cls, model_class: type[User], *args: object, **kwargs: object) -> User:
+        """Through the manager, so the password is hashed as a real signup's is."""
+        return model_class.objects.create_user(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class ArtistFactory(DjangoModelFactory[Artist]):
+    class Meta:
+        model = Artist
+        django_get_or_create = ("spotify_id",)
+
+    name = factory.Sequence(lambda n: f"Artist {n}")
+    spotify_id = factory.LazyAttribute(lambda artist: spotify_id("artist", artist.name))
+
+
+class AlbumFactory(DjangoModelFactory[Album]):
+    class Meta:
+        model = Album
+        django_get_or_create = ("spotify_id",)
+
+    name = factory.Sequence(lambda n: f"Album {n}")
+    spotify_id = factory.LazyAttribute(lambda album: spotify_id("album", album.name))
+
+
+class TrackFactory(DjangoModelFactory[Track]):
+    """A track; ``artists=[...]`` links them in that order (default: one new artist)."""
+
+    class Meta:
+        model = Track
+        skip_postgeneration_save = True  # the hooks write links, not the track
+
+    name = factory.Sequence(lambda n: f"Track {n}")
+    spotify_id = factory.LazyAttribute(lambda track: spotify_id("track", track.name))
+    album = factory.SubFactory(AlbumFactory)
+    duration_ms = 180_000
+
+    @factory.post_generation
+    def artists(track: Track, create: bool, extracted: list[Artist] | None, **kwargs: object) -> None:
+        if not create:
+            return
+        for position, artist in enumerate(extracted if extracted is not None else [ArtistFactory.create()]):
+            TrackArtist.objects.create(track=track, artist=artist, position=position)
+
+
+class PlaylistFactory(DjangoModelFactory[Playlist]):
+    """A playlist (``owner`` None: a catalog playlist); ``tracks=[...]`` become its items in order."""
+
+    class Meta:
+        model = Playlist
+        skip_postgeneration_save = True  # the hook writes items, not the playlist
+
+    name = factory.Sequence(lambda n: f"Playlist {n}")
+    spotify_id = factory.LazyAttribute(lambda playlist: spotify_id("playlist", playlist.name))
+    owner = None
+
+    @factory.post_generation
+    def tracks(playlist: Playlist, create: bool, extracted: list[Track] | None, **kwargs: object) -> None:
+        if create and extracted:
+            PlaylistItem.objects.bulk_create(
+                PlaylistItem(playlist=playlist, track=track, position=index)
+                for index, track in enumerate(extracted)
+            )
+
+
+class PlayFactory(DjangoModelFactory[Play]):
+    class Meta:
+        model = Play
+
+    user = factory.SubFactory(UserFactory)
+    track = factory.SubFactory(TrackFactory)
+    played_at = factory.Sequence(lambda n: datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n))
+
+
+class TopTrackFactory(DjangoModelFactory[TopTrack]):
+    class Meta:
+        model = TopTrack
+
+    user = factory.SubFactory(UserFactory)
+    track = factory.SubFactory(TrackFactory)
+    time_range = TimeRange.MEDIUM
+    rank = factory.Sequence(lambda n: n + 1)
+
+
+class TopArtistFactory(DjangoModelFactory[TopArtist]):
+    class Meta:
+        model = TopArtist
+
+    user = factory.SubFactory(UserFactory)
+    artist = factory.SubFactory(ArtistFactory)
+    time_range = TimeRange.MEDIUM
+    rank = factory.Sequence(lambda n: n + 1)
+
+
+class FollowedArtistFactory(DjangoModelFactory[FollowedArtist]):
+    class Meta:
+        model = FollowedArtist
+
+    user = factory.SubFactory(UserFactory)
+    artist = factory.SubFactory(ArtistFactory)
+
+
+class CandidateFactory(DjangoModelFactory[Candidate]):
+    class Meta:
+        model = Candidate
+
+    user = factory.SubFactory(UserFactory)
+    track = factory.SubFactory(TrackFactory)
+    sources = factory.LazyFunction(lambda: ["artists"])
+    weight = 0.5
+    fetched_at = factory.LazyFunction(lambda: datetime(2026, 11, 1, tzinfo=UTC))
+
+
+class TastePreferenceFactory(DjangoModelFactory[TastePreference]):
+    class Meta:
+        model = TastePreference
+
+    user = factory.SubFactory(UserFactory)
+    kind = TastePreference.Kind.GENRE
+    value = "pop"
+    label = factory.LazyAttribute(lambda taste: taste.value)
+    liked = True
+    source = "settings"
+
+
+class FeedbackFactory(DjangoModelFactory[Feedback]):
+    class Meta:
+        model = Feedback
+
+    user = factory.SubFactory(UserFactory)
+    track = factory.SubFactory(TrackFactory)
+    kind = Feedback.Kind.LIKE
+
 
 # (name, artist, genre, valence, energy, tempo, acousticness) spanning the mood space.
 SMALL_CATALOG = [
@@ -31,42 +197,32 @@ SMALL_CATALOG = [
 ]
 
 
-def make_small_catalog() -> list:
-    """Create SMALL_CATALOG as real rows (ids deterministic from names) and return the tracks."""
-    import hashlib
-
-    from catalog.models import Album, Artist, Track, TrackArtist
-
-    def sid(kind: str, name: str) -> str:
-        return hashlib.sha256(f"{kind}:{name}".encode()).hexdigest()[:22]
-
+def make_small_catalog() -> list[Track]:
+    """SMALL_CATALOG as real rows (ids deterministic from names), one album per artist."""
     tracks = []
     for index, (name, artist_name, genre, valence, energy, tempo, acoustic) in enumerate(SMALL_CATALOG):
-        artist, _ = Artist.objects.get_or_create(
-            spotify_id=sid("artist", artist_name), defaults={"name": artist_name}
+        artist = ArtistFactory.create(name=artist_name)
+        tracks.append(
+            TrackFactory.create(
+                name=name,
+                album=AlbumFactory.create(
+                    name=f"{artist_name} LP", spotify_id=spotify_id("album", artist_name)
+                ),
+                artists=[artist],
+                duration_ms=180_000 + index * 1000,
+                popularity=50 + index,
+                genre=genre,
+                subgenre=genre,
+                valence=valence,
+                energy=energy,
+                tempo=tempo,
+                acousticness=acoustic,
+                danceability=0.5,
+                instrumentalness=0.1,
+                speechiness=0.05,
+                liveness=0.1,
+                loudness=-8.0,
+                mode=1,
+            )
         )
-        album, _ = Album.objects.get_or_create(
-            spotify_id=sid("album", artist_name), defaults={"name": f"{artist_name} LP"}
-        )
-        track = Track.objects.create(
-            spotify_id=sid("track", name),
-            name=name,
-            album=album,
-            duration_ms=180_000 + index * 1000,
-            popularity=50 + index,
-            genre=genre,
-            subgenre=genre,
-            valence=valence,
-            energy=energy,
-            tempo=tempo,
-            acousticness=acoustic,
-            danceability=0.5,
-            instrumentalness=0.1,
-            speechiness=0.05,
-            liveness=0.1,
-            loudness=-8.0,
-            mode=1,
-        )
-        TrackArtist.objects.create(track=track, artist=artist, position=0)
-        tracks.append(track)
     return tracks

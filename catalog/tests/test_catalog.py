@@ -38,7 +38,7 @@ def test_it_imports_tracks_albums_artists_and_playlists_in_order(rows) -> None:
     assert len(result.skipped) == 2
     smile = Track.objects.get(spotify_id=SMILE)
     assert (smile.popularity, smile.genre, smile.tempo, smile.mode) == (80, "pop", 120.5, 1)
-    assert smile.album.name == "Die With A Smile (album)"
+    assert smile.album is not None and smile.album.name == "Die With A Smile (album)"
     assert list(Playlist.objects.get(spotify_id=HITS).items.values_list("track__spotify_id", flat=True)) == [
         SMILE,
         BIRDS,

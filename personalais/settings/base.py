@@ -89,7 +89,7 @@ def _external_or_embedded(name: str, start_embedded: Callable[[], str]) -> str:
 
 DATABASE_URL = _external_or_embedded(
     "DATABASE_URL",
-    lambda: embedded.postgres_url(env_str("EMBEDDED_DATABASE_NAME", "personalais")),  # type: ignore[arg-type]
+    lambda: embedded.postgres_url(env_str("EMBEDDED_DATABASE_NAME", "personalais")),
 )
 DATABASES = {"default": environ.Env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
@@ -99,7 +99,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = _external_or_embedded(
     "REDIS_URL",
     lambda: embedded.redis_url(
-        port=env_int("EMBEDDED_REDIS_PORT", 6390, minimum=1), db=env_int("EMBEDDED_REDIS_DB", 0, minimum=0)
+        port=env_int("EMBEDDED_REDIS_PORT", 6390, minimum=1),
+        db=env_int("EMBEDDED_REDIS_DB", 0, minimum=0),
+        # manage.py turns this off for commands that never talk to Redis.
+        start=env_bool("EMBEDDED_REDIS_START", True),
     ),
 )
 

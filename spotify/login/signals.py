@@ -53,7 +53,7 @@ def on_spotify_login(sender: object, request: object, sociallogin: SocialLogin, 
 
 @receiver(user_signed_up)
 def on_signup(sender: object, request: object, user: object, **kwargs: object) -> None:
-    _save_spotify_link(kwargs.get("sociallogin"))  # type: ignore[arg-type]
+    _save_spotify_link(kwargs.get("sociallogin"))
 
 
 @receiver(social_account_removed)

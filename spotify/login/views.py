@@ -34,18 +34,18 @@ class SpotifyLoginRefused(ProviderException):
 
 class SpotifyOAuth2Adapter(BaseAdapter):
     @property
-    def access_token_url(self) -> str:  # type: ignore[override]
+    def access_token_url(self) -> str:
         return urljoin(settings.SPOTIFY_ACCOUNTS_BASE_URL, "api/token")
 
     @property
-    def authorize_url(self) -> str:  # type: ignore[override]
+    def authorize_url(self) -> str:
         return urljoin(settings.SPOTIFY_ACCOUNTS_BASE_URL, "authorize")
 
     @property
-    def profile_url(self) -> str:  # type: ignore[override]
+    def profile_url(self) -> str:
         return urljoin(settings.SPOTIFY_API_BASE_URL, "me")
 
-    def complete_login(self, request: HttpRequest, app, token, **kwargs):  # type: ignore[no-untyped-def]
+    def complete_login(self, request: HttpRequest, app, token, **kwargs):
         with get_adapter().get_requests_session() as session:
             # The token goes in the header (allauth's default puts it in the URL, where logs keep it).
             headers = {"Authorization": f"Bearer {token.token}"}

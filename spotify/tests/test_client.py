@@ -40,7 +40,7 @@ def client_for(emulator: Emulator) -> ClientFor:
 
     def make(user: dict | None = NORA, *, token: str | None = None, **options) -> SpotifyClient:
         options = {"base_url": emulator.api, "timeout": 2.0, "backoff_factor": 0.01, **options}
-        return SpotifyClient(token or f"demo-{user['id']}", **options)
+        return SpotifyClient(token or f"demo-{user['id'] if user else 'nobody'}", **options)
 
     return make
 

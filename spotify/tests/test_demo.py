@@ -91,10 +91,11 @@ def test_it_puts_back_what_changed_since_the_last_load(listeners) -> None:
     nora = User.objects.get(email=listeners[0]["email"])
     nora.set_password("something-else-entirely")
     nora.save()
-    Play.objects.filter(user=nora).first().delete()
+    Play.objects.filter(pk=Play.objects.filter(user=nora).values("pk")[:1]).delete()
     Track.objects.filter(spotify_id=listeners[0]["top_tracks"]["short_term"][0]).update(popularity=1)
 
-    assert demo_catalog_load().imported.tracks_changed == 1
+    reloaded = demo_catalog_load().imported
+    assert reloaded is not None and reloaded.tracks_changed == 1
     reload = demo_listeners_load()
 
     assert reload.listeners[0].changed == ["account", "plays"]

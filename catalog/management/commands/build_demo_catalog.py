@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import math
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -273,7 +273,7 @@ def _year(release_date: str) -> int:
 
 
 def _top_artists(track_ids: Sequence[str], tracks: Mapping[str, Track], plays: Sequence[dict]) -> list[str]:
-    weights: Counter[str] = Counter()
+    weights: dict[str, float] = defaultdict(float)
     for rank, track_id in enumerate(track_ids):
         for position, artist_id in enumerate(tracks[track_id]["artist_ids"]):
             weights[artist_id] += (50 - rank) / (1 if position == 0 else 3)
@@ -299,7 +299,7 @@ def _plays(
         length = rng.randint(4, 10)
         previous = ""
         cursor = start
-        session = []
+        session: list[dict[str, str]] = []
         while len(session) < length:
             track_id = rng.choices(favourites, weights)[0]
             if track_id == previous:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mood.emotion_data import EmotionDataError, read_goemotions, read_meld
+from mood.emotion_data import EmotionDataError, EmotionExample, read_goemotions, read_meld
 from mood.emotion_model import RECIPES, WEIGHTS_PATH, save_head
 from mood.emotion_training import DEFAULT_CACHE_DIR, HeadConfig, train_emotion_head
 
 DEFAULT_DATA_DIR = Path(settings.BASE_DIR).parent / "shared" / "data"
-CORPORA = {
+CORPORA: dict[str, tuple[str, Callable[[Path], list[EmotionExample]]]] = {
     "goemotions": ("goemotions/ekman/train.tsv", read_goemotions),
     "meld": ("meld/train_sent_emo.csv", read_meld),
 }
