@@ -31,9 +31,13 @@ test-browser: install
 stop:
 	$(PY) -m personalais.embedded stop
 
+# Style, types, the dependency rule (docs/architecture.md) and migrations in step with the models.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) scripts/inner_imports.py
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 
 bench: install

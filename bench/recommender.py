@@ -1,8 +1,9 @@
 """Recommender figures on this machine: ranking, a whole request, recall, embeddings, pgvector.
 
-Run: .venv/bin/python bench/recommender.py   (scratch database personalais_bench unless
-EMBEDDED_DATABASE_NAME or DATABASE_URL says otherwise; loads and embeds the demo catalog
-there when missing, which takes minutes the first time). Prints one table, asserts nothing.
+Run: .venv/bin/python bench/recommender.py [--requests 24] [--skip-clustered]   (scratch database
+personalais_bench unless EMBEDDED_DATABASE_NAME or DATABASE_URL says otherwise; loads and embeds
+the demo catalog there when missing, which takes minutes the first time). Prints one table,
+asserts nothing.
 
 Rows: pure ranking (``rank.score_parts`` + ``rank.select``) on synthetic candidates;
 ``recommend_tracks`` end to end and recall per demo listener synced from the Spotify emulator;
@@ -13,7 +14,7 @@ with recall against exact search. Users and the scratch table are removed afterw
 
 from __future__ import annotations
 
-import os
+import argparse
 import statistics
 import sys
 import tempfile
@@ -25,26 +26,24 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "personalais.settings.dev")
-os.environ.setdefault("EMBEDDED_DATABASE_NAME", "personalais_bench")
 
-import django
+from bench.scratch_database import bench_catalog_prepare  # sets Django up, so it comes first
 
-django.setup()
+# isort: split
+from django.conf import settings
+from django.db import connection, transaction
+from pgvector.psycopg import register_vector
 
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-
-from accounts.models import User  # noqa: E402
-from catalog.demo import demo_catalog_load  # noqa: E402
-from mood.encoder import embed_text, embed_texts  # noqa: E402
-from mood.mood_text import mood_query_text  # noqa: E402
-from mood.target import target_region  # noqa: E402
-from recommender import rank  # noqa: E402
-from recommender.models import TrackProfile  # noqa: E402
-from recommender.profiles import track_profiles_embed_missing  # noqa: E402
-from recommender.services import recommend_tracks  # noqa: E402
+from accounts.models import User
+from mood.encoder import embed_text, embed_texts
+from mood.mood_text import mood_query_text
+from mood.target import target_region
+from recommender import rank
+from recommender.models import TrackProfile
+from recommender.recall import recall_candidates_for_user
+from recommender.services import recommend_tracks
+from spotify.services import library_sync
+from tests.emulator import CLIENT_ID, LISTENERS, consented_link, emulator_starter
 
 Rows = list[tuple[str, str]]
 MOODS = (
@@ -89,7 +88,6 @@ def synthetic_candidates(n: int, rng: np.random.Generator) -> rank.CandidateArra
         feedback=np.zeros(n),
         recall_weight=rng.random(n),
         explicit=np.zeros(n, dtype=bool),
-        duration_ms=np.full(n, 200_000, dtype=np.int64),
     )
 
 
@@ -129,12 +127,8 @@ def bench_rank(rows: Rows) -> None:
 # --- recall and a whole request, per demo listener ----------------------------------------------------
 
 
-def bench_listeners(rows: Rows) -> None:
-    """Sync each demo listener from the emulator, recall, then time recommend_tracks."""
-    from recommender.recall import recall_candidates_for_user
-    from spotify import services
-    from tests.emulator import CLIENT_ID, LISTENERS, consented_link, emulator_starter
-
+def bench_listeners(rows: Rows, requests: int) -> None:
+    """Sync each demo listener from the emulator, recall, then time ``requests`` recommend_tracks calls."""
     with tempfile.TemporaryDirectory() as store:
         start, started = emulator_starter(Path(store) / "store.json")
         emulator = start()
@@ -146,7 +140,7 @@ def bench_listeners(rows: Rows) -> None:
                 user, _ = User.objects.get_or_create(email=f"bench-recommender-{listener['id']}@example.com")
                 try:
                     consented_link(emulator, user, listener=listener)
-                    services.library_sync(user=user)
+                    library_sync(user=user)
                     report = recall_candidates_for_user(user=user)
                     shares = ", ".join(f"{s} {n}" for s, n in report.per_source.items())
                     rows.append(
@@ -165,7 +159,7 @@ def bench_listeners(rows: Rows) -> None:
                         )
 
                     request(0)
-                    p50, p95 = percentiles_ms(request, 24)
+                    p50, p95 = percentiles_ms(request, requests)
                     rows.append(
                         (
                             f"recommend_tracks, {listener['display_name']}, 8 picks, recorded (p50 / p95)",
@@ -185,7 +179,7 @@ def bench_listeners(rows: Rows) -> None:
                         user=cold, label=label, valence=valence, arousal=arousal, text=text, rng=rng
                     )
 
-                p50, p95 = percentiles_ms(cold_request, 24)
+                p50, p95 = percentiles_ms(cold_request, requests)
                 rows.append(
                     ("recommend_tracks, new listener (cold start) (p50 / p95)", f"{p50:.0f} / {p95:.0f} ms")
                 )
@@ -308,8 +302,6 @@ def _nearest_call(table: str, key: str, queries: np.ndarray, ef_search: int, ind
 
 
 def bench_pgvector_clustered(rows: Rows, mood_queries: np.ndarray) -> None:
-    from pgvector.psycopg import register_vector
-
     vectors, held_out = clustered_vectors(CLUSTERED_ROWS, np.random.default_rng(3))
     connection.ensure_connection()
     register_vector(connection.connection)
@@ -347,25 +339,35 @@ def bench_pgvector_clustered(rows: Rows, mood_queries: np.ndarray) -> None:
             cursor.execute(f"DROP TABLE IF EXISTS {SCRATCH_TABLE}")
 
 
-def main() -> None:
-    rows: Rows = []
-    call_command("migrate", verbosity=0)
-    began = time.perf_counter()
-    demo_catalog_load()
-    embedded = track_profiles_embed_missing()
-    rows.append(
-        (
-            "set-up: demo catalog load + embed missing",
-            f"{time.perf_counter() - began:.1f} s ({embedded} embedded)",
-        )
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=24,
+        help="timed recommend_tracks calls per listener (default 24; more gives a steadier p95)",
     )
+    parser.add_argument(
+        "--skip-clustered",
+        action="store_true",
+        help="leave out the 100k clustered-vector table (its HNSW build takes half a minute or more)",
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    options = arguments()
+    rows: Rows = []
+    seconds, embedded = bench_catalog_prepare()
+    rows.append(("set-up: demo catalog load + embed missing", f"{seconds:.1f} s ({embedded} embedded)"))
     embed_text("warm up the model")
     bench_rank(rows)
     bench_embeddings(rows)
-    bench_listeners(rows)
+    bench_listeners(rows, options.requests)
     mood_queries = query_vectors()
     bench_pgvector_catalog(rows, mood_queries)
-    bench_pgvector_clustered(rows, mood_queries)
+    if not options.skip_clustered:
+        bench_pgvector_clustered(rows, mood_queries)
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         print(f"{label.ljust(width)}  {value}")

@@ -20,17 +20,17 @@ import django
 
 django.setup()
 
+from django.core.management import call_command  # noqa: E402
+
+from catalog.demo import demo_catalog_load  # noqa: E402
+from recommender.profiles import track_profiles_embed_missing  # noqa: E402
+
 
 def bench_catalog_prepare() -> tuple[float, int]:
     """Migrate, load the demo catalog and embed what lacks a vector: (seconds, tracks embedded).
 
     Idempotent and cheap once done; the first run on a fresh database takes minutes.
     """
-    from django.core.management import call_command
-
-    from catalog.demo import demo_catalog_load
-    from recommender.profiles import track_profiles_embed_missing
-
     began = time.perf_counter()
     call_command("migrate", verbosity=0)
     demo_catalog_load()

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accounts.models import User
+from django.urls import reverse
 
+from accounts.models import User
+from spotify.selectors import spotify_status
+
+from .cards import TrackCard, cards_read, from_history
+from .events import MoodShown, NoticeEvent, ShownMessage
 from .models import Conversation, Message, MoodReading
 
 
-def conversation_messages(*, user: User, limit: int = 50) -> list[dict]:
-    """The latest messages of the user's current conversation, oldest first, as UI-ready dicts."""
+def conversation_messages(*, user: User, limit: int = 50) -> list[ShownMessage]:
+    """The latest messages of the user's current conversation, oldest first, as the history shows them."""
     conversation = Conversation.objects.filter(user=user).order_by("-updated_at").first()
     if conversation is None:
         return []
@@ -19,7 +24,15 @@ def conversation_messages(*, user: User, limit: int = 50) -> list[dict]:
         .select_related("mood")
         .order_by("-created_at", "-id")[:limit]
     )
-    return [message_as_dict(message) for message in reversed(messages)]
+    return [message_shown(message) for message in reversed(messages)]
+
+
+def spotify_notice(*, user: User) -> NoticeEvent | None:
+    """What the listener must do about their Spotify link (e.g. consent again), if anything."""
+    status = spotify_status(user=user)
+    if not status.needs_action:
+        return None
+    return NoticeEvent(text=status.message, url=reverse("spotify:library"))
 
 
 def recent_listener_texts(*, conversation: Conversation, limit: int = 2) -> list[str]:
@@ -43,8 +56,8 @@ def latest_mood(*, conversation: Conversation) -> MoodReading | None:
 class AgentMemory:
     """What the agent carries from earlier turns: the list on screen, the playlist in play, an open offer."""
 
-    shown: list[dict]
-    picked: list[dict]  # the latest list the agent *recommended* (shown may be the listener's history)
+    shown: list[TrackCard]
+    picked: list[TrackCard]  # the latest list the agent *recommended* (shown may be the listener's history)
     playlist: dict | None
     offered: bool
     history: list[dict]  # the last few messages as {"role", "content"}, oldest first
@@ -52,8 +65,9 @@ class AgentMemory:
 
 def agent_memory(*, conversation: Conversation, history: int = 10) -> AgentMemory:
     recent = list(Message.objects.filter(conversation=conversation).order_by("-created_at", "-id")[:history])
-    shown = next((m.tracks for m in recent if m.role == Message.Role.ASSISTANT and m.tracks), [])
-    picked = next((m.tracks for m in recent if any("score" in track for track in m.tracks)), [])
+    lists = [cards_read(m.tracks) for m in recent if m.role == Message.Role.ASSISTANT and m.tracks]
+    shown = next((cards for cards in lists if cards), [])
+    picked = next((cards for cards in lists if cards and not from_history(cards)), [])
     playlist = next((m.meta["playlist"] for m in recent if m.meta.get("playlist")), None)
     last_assistant = next((m for m in recent if m.role == Message.Role.ASSISTANT), None)
     offered = bool(last_assistant and last_assistant.meta.get("offered"))
@@ -61,15 +75,22 @@ def agent_memory(*, conversation: Conversation, history: int = 10) -> AgentMemor
     return AgentMemory(shown=shown, picked=picked, playlist=playlist, offered=offered, history=turns)
 
 
-def message_as_dict(message: Message) -> dict:
-    data: dict = {"id": message.pk, "role": message.role, "text": message.text, "tracks": message.tracks}
+def message_shown(message: Message) -> ShownMessage:
     mood = getattr(message, "mood", None) if message.role == Message.Role.USER else None
-    if mood is not None:
-        data["mood"] = {
-            "label": mood.label,
-            "valence": mood.valence,
-            "arousal": mood.arousal,
-            "confidence": mood.confidence,
-            "corrected": mood.corrected_at is not None,
-        }
-    return data
+    return ShownMessage(
+        id=message.pk,
+        role=message.role,  # type: ignore[arg-type]  # a TextChoices value: "user" or "assistant"
+        text=message.text,
+        tracks=cards_read(message.tracks),
+        mood=mood_shown(mood) if mood is not None else None,
+    )
+
+
+def mood_shown(reading: MoodReading) -> MoodShown:
+    return MoodShown(
+        label=reading.label,
+        valence=reading.valence,
+        arousal=reading.arousal,
+        confidence=reading.confidence,
+        corrected=reading.corrected_at is not None,
+    )

@@ -9,6 +9,7 @@ from accounts.models import User
 from mood.labels import LABEL_COORDINATES
 from mood.perception import EmotionEstimate
 
+from .cards import TrackCard, cards_stored
 from .models import Conversation, Message, MoodReading
 
 
@@ -34,10 +35,14 @@ def listener_message_create(*, conversation: Conversation, text: str, mood: Emot
 
 
 def assistant_message_create(
-    *, conversation: Conversation, text: str, tracks: list[dict], meta: dict | None = None
+    *, conversation: Conversation, text: str, tracks: list[TrackCard], meta: dict | None = None
 ) -> Message:
     return Message.objects.create(
-        conversation=conversation, role=Message.Role.ASSISTANT, text=text, tracks=tracks, meta=meta or {}
+        conversation=conversation,
+        role=Message.Role.ASSISTANT,
+        text=text,
+        tracks=cards_stored(tracks),
+        meta=meta or {},
     )
 
 

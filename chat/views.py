@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+
+from mood.labels import LABELS, MOOD_NAMES
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -13,4 +16,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def chat(request: HttpRequest) -> HttpResponse:
-    return render(request, "chat/chat.html", {"max_chars": 2000})
+    # The moods a listener can correct a reading to: what perception reads, named as the app names them.
+    moods = [{"label": label, "name": MOOD_NAMES[label]} for label in LABELS]
+    return render(request, "chat/chat.html", {"max_chars": settings.CHAT_MAX_MESSAGE_CHARS, "moods": moods})

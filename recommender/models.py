@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from pgvector.django import HnswIndex, VectorField
 
@@ -97,8 +98,6 @@ class RankingWeights(models.Model):
         return f"weights of {self.created_at:%Y-%m-%d %H:%M}" if self.created_at else "new weights"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         errors = {}
         for name in (
             "alpha_emotion",

@@ -9,7 +9,7 @@ the best fits, and no artist appears more than a set number of times.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,11 +59,10 @@ class CandidateArrays:
     popularity: np.ndarray
     artists: list[tuple[int, ...]]
     sources: list[tuple[str, ...]]
-    preference: np.ndarray  # in [-1, 1]: liked genre/artist up, rejected down
+    preference: np.ndarray  # in [0, 1]: liked genre/artist up (rejected ones never reach the pool)
     feedback: np.ndarray  # in [-1, 1]: 👍/saved up, 👎/skip down
     recall_weight: np.ndarray  # in [0, 1]: how strongly recall tied the track to the listener
     explicit: np.ndarray
-    duration_ms: np.ndarray
 
     def __len__(self) -> int:
         return len(self.artists)
@@ -76,6 +75,48 @@ def centroid(embeddings: np.ndarray) -> np.ndarray | None:
     mean = embeddings.mean(axis=0)
     norm = float(np.linalg.norm(mean))
     return mean / norm if norm > 0 else None
+
+
+# How much the feedback on a track's artists counts toward the track, next to its own.
+ARTIST_ECHO = 0.3
+
+
+def preference_scores(
+    genres: Sequence[str],
+    artists: Sequence[Sequence[int]],
+    *,
+    liked_genres: Collection[str],
+    liked_artists: Collection[int],
+) -> np.ndarray:
+    """Per candidate, in [0, 1]: 0.5 for a genre the listener likes (``liked_genres`` lower-case),
+    1 for a track by an artist they like. Rejected genres and artists never reach the pool."""
+    if not liked_genres and not liked_artists:
+        return np.zeros(len(genres))
+    scores = []
+    for genre, names in zip(genres, artists, strict=True):
+        score = 0.5 if genre.lower() in liked_genres else 0.0
+        if any(artist_id in liked_artists for artist_id in names):
+            score += 1.0
+        scores.append(min(score, 1.0))
+    return np.array(scores)
+
+
+def feedback_scores(
+    track_ids: Sequence[int],
+    artists: Sequence[Sequence[int]],
+    *,
+    per_track: Mapping[int, float],
+    per_artist: Mapping[int, float],
+) -> np.ndarray:
+    """Per candidate, in [-1, 1]: the feedback total on the track itself plus a lighter echo
+    (``ARTIST_ECHO``) of the totals on its artists."""
+    if not per_track:
+        return np.zeros(len(track_ids))
+    scores = []
+    for track_id, names in zip(track_ids, artists, strict=True):
+        artist_echo = sum(per_artist.get(artist_id, 0.0) for artist_id in names)
+        scores.append(np.clip(per_track.get(track_id, 0.0) + ARTIST_ECHO * artist_echo, -1.0, 1.0))
+    return np.array(scores)
 
 
 def score_parts(
@@ -125,9 +166,8 @@ def select(
     weights: Weights,
     allowed: np.ndarray | None = None,
     shares: dict[str, float] | None = None,
-    target_duration_ms: int | None = None,
 ) -> list[int]:
-    """Softmax-sample up to ``count`` (or up to a target duration), honouring source shares.
+    """Softmax-sample up to ``count``, honouring source shares.
 
     A candidate counts toward the first of its sources whose quota is still open; when no
     open source is left to fill, the remaining slots go to the best of the rest, so a thin
@@ -137,21 +177,12 @@ def select(
     order = [int(i) for i in np.argsort(-np.asarray(keys, dtype=np.float64), kind="stable")]
     if allowed is not None:
         order = [i for i in order if allowed[i]]
-    limit = count if target_duration_ms is None else max(count, 200)
     quotas = {source: round(share * count) for source, share in (shares or {}).items()}
     chosen: list[int] = []
     per_artist: dict[int, int] = {}
-    duration = 0
-
-    def full() -> bool:
-        if target_duration_ms is not None:
-            return duration >= target_duration_ms or len(chosen) >= limit
-        return len(chosen) >= count
 
     def take(index: int) -> None:
-        nonlocal duration
         chosen.append(index)
-        duration += int(candidates.duration_ms[index])
         for artist in candidates.artists[index]:
             per_artist[artist] = per_artist.get(artist, 0) + 1
 
@@ -160,7 +191,7 @@ def select(
 
     if quotas:
         for index in order:
-            if full():
+            if len(chosen) >= count:
                 break
             open_source = next((s for s in candidates.sources[index] if quotas.get(s, 0) > 0), None)
             if open_source is None or not artist_ok(index):
@@ -168,29 +199,8 @@ def select(
             quotas[open_source] -= 1
             take(index)
     for index in order:
-        if full():
+        if len(chosen) >= count:
             break
         if index not in chosen and artist_ok(index):
             take(index)
     return chosen
-
-
-def mood_path_order(
-    chosen: Sequence[int], candidates: CandidateArrays, *, start: TargetRegion, end: TargetRegion
-) -> list[int]:
-    """Order a playlist so its mood moves from ``start`` to ``end``: position i wants the
-    region interpolated at i/(n-1) and takes the closest remaining track."""
-    remaining = list(chosen)
-    ordered: list[int] = []
-    steps = max(1, len(chosen) - 1)
-    for position in range(len(chosen)):
-        t = position / steps
-        valence = start.valence + t * (end.valence - start.valence)
-        energy = start.energy + t * (end.energy - start.energy)
-        distances = [
-            (np.nan_to_num(candidates.valence[i], nan=0.5) - valence) ** 2
-            + (np.nan_to_num(candidates.energy[i], nan=0.5) - energy) ** 2
-            for i in remaining
-        ]
-        ordered.append(remaining.pop(int(np.argmin(distances))))
-    return ordered

@@ -8,13 +8,13 @@ from django.views.decorators.http import require_POST
 
 from recommender.forms import ListenerSettingsForm, TasteForm
 from recommender.models import TastePreference
-from recommender.services import listener_settings
+from recommender.selectors import listener_settings_get
 from recommender.tastes import taste_remember
 
 
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
-    settings = listener_settings(user=request.user)
+    settings = listener_settings_get(user=request.user)
     form = ListenerSettingsForm(request.POST or None, instance=settings)
     if request.method == "POST" and form.is_valid():
         form.save()

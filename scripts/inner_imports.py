@@ -38,16 +38,28 @@ def inner_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
                         yield node
 
 
-def unexplained(path: Path) -> list[str]:
+def unexplained(path: Path, *, root: Path = ROOT) -> list[str]:
     source = path.read_text(encoding="utf-8")
     lines = source.splitlines()
     found = set()
     for node in inner_imports(ast.parse(source)):
-        line = lines[node.lineno - 1]
-        above = lines[node.lineno - 2].strip() if node.lineno >= 2 else ""
-        if "#" not in line and not above.startswith("#"):
-            found.add(f"{path.relative_to(ROOT)}:{node.lineno}: {line.strip()}")
+        if not _explained(lines, node.lineno - 1):
+            found.add(f"{path.relative_to(root)}:{node.lineno}: {lines[node.lineno - 1].strip()}")
     return sorted(found, key=lambda entry: int(entry.split(":")[1]))
+
+
+def _explained(lines: list[str], index: int) -> bool:
+    """A comment on the import's line, or on the line above it or above the run of imports it ends."""
+    if "#" in lines[index]:
+        return True
+    while index > 0:
+        above = lines[index - 1].strip()
+        if above.startswith("#"):
+            return True
+        if not above.startswith(("import ", "from ")):
+            return False
+        index -= 1
+    return False
 
 
 def python_files(roots: Iterable[Path]) -> Iterator[Path]:

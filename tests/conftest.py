@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from personalais.celery import app
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -24,8 +26,6 @@ def celery_worker(**extra_env: str) -> Iterator[subprocess.Popen]:
     Call it after the test database exists. Tests must commit what the worker should see
     (``django_db(transaction=True)`` or a TransactionTestCase): the worker is another process.
     """
-    from personalais.celery import app
-
     env = _subprocess_env(**extra_env)
     app.control.purge()
     log_path = BASE_DIR / "test-artifacts" / "celery-worker.log"

@@ -12,6 +12,9 @@ from django.test import Client
 
 from chat.models import Message, MoodReading
 from personalais.asgi import application
+from recommender.models import Feedback
+from spotify.models import SpotifyLink
+from spotify.tokens import TokenGrant, link_save
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -108,12 +111,21 @@ async def test_an_idle_socket_stays_alive_past_the_redis_read_timeout(alice):
         (json.dumps({"type": "message", "text": 123}), "empty"),
         (json.dumps({"type": "message", "text": "x" * 2001}), "too_long"),
         ("x" * 9000, "too_large"),
+        (b"\x00binary", "bad_frame"),
+        (json.dumps({"type": "dance"}), "bad_frame"),
+        (json.dumps({"type": "save_playlist", "message_id": "1", "name": "Mix"}), "bad_frame"),
+        (json.dumps({"type": "feedback", "message_id": 1, "kind": "like"}), "bad_frame"),
+        (json.dumps({"type": "feedback", "message_id": 1, "track_id": 2, "kind": "love"}), "action_failed"),
+        (json.dumps({"type": "correct_mood", "message_id": 1, "label": "hangry"}), "action_failed"),
     ],
 )
 async def test_it_answers_a_bad_frame_with_a_clear_error_and_stays_open(alice, frame, code):
     communicator, _, _ = await connect(alice)
     await communicator.receive_json_from(timeout=5)
-    await communicator.send_to(text_data=frame)
+    if isinstance(frame, bytes):
+        await communicator.send_to(bytes_data=frame)
+    else:
+        await communicator.send_to(text_data=frame)
     error = await communicator.receive_json_from(timeout=5)
     assert error["type"] == "error" and error["code"] == code and error["message"]
     assert (await communicator.receive_json_from(timeout=5))["type"] == "done"
@@ -184,9 +196,6 @@ async def test_history_holds_only_my_own_conversation(alice, charlie, small_cata
 
 
 async def test_a_listener_whose_spotify_needs_reconsent_is_told_in_the_chat(alice):
-    from spotify.models import SpotifyLink
-    from spotify.tokens import TokenGrant, link_save
-
     @database_sync_to_async
     def dead_link() -> None:
         link_save(user=alice, spotify_user_id="alice-sp", grant=TokenGrant("a", "r", 3600))
@@ -231,8 +240,6 @@ async def test_a_listener_cannot_save_someone_elses_recommendations(alice, charl
 
 
 async def test_a_thumbs_down_is_stored_and_that_track_never_comes_back(alice, small_catalog):
-    from recommender.models import Feedback
-
     communicator, _, _ = await connect(alice)
     await communicator.receive_json_from(timeout=5)
     await communicator.send_json_to({"type": "message", "text": "I feel down today, play me something"})

@@ -5,16 +5,17 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.core.management import call_command
 
 from recommender.models import TrackProfile
+from recommender.tasks import refresh_track_profiles
+from tests.catalog_csv import row, write_csv
 from tests.factories import make_small_catalog
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_worker_process_embeds_newly_imported_tracks(celery_worker_process):
-    from recommender.tasks import refresh_track_profiles
-
     tracks = make_small_catalog()
     assert not TrackProfile.objects.filter(embedding__isnull=False).exists()
 
@@ -26,10 +27,6 @@ def test_a_worker_process_embeds_newly_imported_tracks(celery_worker_process):
 
 
 def test_import_catalog_hands_embedding_to_the_worker(celery_worker_process, tmp_path):
-    from django.core.management import call_command
-
-    from tests.catalog_csv import row, write_csv
-
     path = write_csv(
         tmp_path / "catalog.csv",
         [

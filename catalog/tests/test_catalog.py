@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models.expressions import RawSQL
 
 from catalog.csv_rows import artist_id_for_name, catalog_from_rows
 from catalog.models import Album, Artist, Playlist, PlaylistItem, Track, TrackArtist
@@ -76,8 +77,6 @@ def test_it_changes_nothing_when_the_same_rows_are_imported_again(rows) -> None:
 
 def _row_versions() -> dict[str, list[tuple[int, str]]]:
     """Primary keys with PostgreSQL's xmin: any rewrite of a row changes its xmin."""
-    from django.db.models.expressions import RawSQL
-
     return {
         model.__name__: sorted(model.objects.annotate(v=RawSQL("xmin::text", ())).values_list("pk", "v"))
         for model in (Track, Artist, Album, Playlist, PlaylistItem, TrackArtist)

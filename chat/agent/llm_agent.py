@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Callable
 
+from chat.events import TokenEvent
 from mood.labels import LABELS
 from mood.perception import EmotionEstimate
 from recommender.models import TastePreference
@@ -61,7 +62,7 @@ def mood_from_llm(client: LLMClient, text: str, context: list[str]) -> EmotionEs
         schema=MOOD_SCHEMA,
         name="mood",
     )
-    label = data.get("label") if data.get("label") in LABELS else "neutral"
+    label = str(data["label"]) if data.get("label") in LABELS else "neutral"
 
     def unit(key: str, low: float) -> float:
         value = data.get(key)
@@ -78,7 +79,7 @@ def _system_prompt(state: TurnState) -> str:
         f"{'likes' if t.liked else 'no more'} {t.kind} {t.label or t.value}" for t in tastes
     )
     shown = "\n".join(
-        f"{i + 1}. {t['name']} — {', '.join(t.get('artists') or [])} ({t.get('genre') or 'unknown genre'})"
+        f"{i + 1}. {t.name} — {', '.join(t.artists)} ({t.genre or 'unknown genre'})"
         for i, t in enumerate(state.shown)
     )
     mood = state.mood
@@ -95,7 +96,7 @@ def _system_prompt(state: TurnState) -> str:
 
 
 def respond_llm(
-    state: TurnState, *, history: list[dict], emit: Callable[[dict], None], client: LLMClient
+    state: TurnState, *, history: list[dict], emit: Callable[[TokenEvent], None], client: LLMClient
 ) -> tuple[str, dict, float]:
     """Reply text, the turn's meta, and seconds spent waiting on the model. Raises LLMError."""
     messages: list[dict] = [{"role": "system", "content": _system_prompt(state)}]
@@ -107,7 +108,7 @@ def respond_llm(
 
     def on_text(delta: str) -> None:
         streamed.append(delta)
-        emit({"type": "token", "text": delta})
+        emit(TokenEvent(text=delta))
 
     for _ in range(MAX_ROUNDS):
         started = time.perf_counter()

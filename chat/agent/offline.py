@@ -21,7 +21,7 @@ def respond_offline(state: TurnState, *, offered: bool, rng: random.Random) -> t
             plan.say, mood=state.mood, name=state.user.greeting_name, rng=rng, clarify=plan.clarify
         )
         meta["offered"] = plan.say == "chat"
-    results = []
+    results: list[tuple[str, bool, str, dict]] = []
     for name, arguments in plan.calls:
         if results and not results[-1][1] and name in WRITES:
             break  # a failed step never leads into a Spotify write built on it

@@ -18,6 +18,7 @@ from django.conf import settings
 
 from accounts.models import User
 from chat import selectors, services
+from chat.events import ErrorEvent, Event, MessageEvent, MoodEvent, MoodShown, TokenEvent, TracksEvent
 from chat.models import Conversation, MoodReading
 from mood.perception import EmotionEstimate, mood_from_text
 
@@ -28,7 +29,8 @@ from .tools import TurnState
 
 logger = logging.getLogger(__name__)
 
-Emit = Callable[[dict], None]
+Emit = Callable[[dict], None]  # receives each event as its wire frame
+Send = Callable[[Event], None]
 SAVED = "What it said and did so far is saved."
 CORRECTION_CARRY = 0.6  # below this confidence, a mood the listener corrected last turn still holds
 
@@ -43,7 +45,7 @@ class TurnError(Exception):
 
 @dataclass
 class TurnResult:
-    events: list[dict] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)  # the wire frames sent, in order
     llm_seconds: float = 0.0
 
 
@@ -54,17 +56,18 @@ def run_turn(
     rng = rng or random.Random()
     result = TurnResult()
 
-    def send(event: dict) -> None:
-        result.events.append(event)
+    def send(event: Event) -> None:
+        frame = event.wire()
+        result.events.append(frame)
         if emit is not None:
-            emit(event)
+            emit(frame)
 
     conversation: Conversation = services.conversation_get_or_create(user=user)
     memory = selectors.agent_memory(conversation=conversation)
     client = LLMClient() if llm_settings() is not None else None
     mood, result.llm_seconds = _perceive(conversation, text, client)
     message = services.listener_message_create(conversation=conversation, text=text, mood=mood)
-    send({"type": "mood", "message_id": message.pk, "mood": mood.as_dict()})
+    send(MoodEvent(message_id=message.pk, mood=MoodShown.of(mood)))
 
     state = TurnState(
         user=user,
@@ -75,7 +78,9 @@ def run_turn(
         picked=memory.picked,
         playlist=memory.playlist,
     )
-    reply, meta, late_error = None, {}, None
+    reply: str | None = None
+    meta: dict = {}
+    late_error: ErrorEvent | None = None
     if client is not None:
         reply, meta, late_error = _respond_with_llm(state, memory.history, client, send, result)
     if reply is None:
@@ -87,42 +92,36 @@ def run_turn(
     )
     for action in state.actions:
         send(action)
-    send({"type": "message", "id": assistant.pk, "role": "assistant", "text": reply})
+    send(MessageEvent(id=assistant.pk, text=reply))
     if state.new_tracks:
-        send({"type": "tracks", "message_id": assistant.pk, "tracks": state.new_tracks})
+        send(TracksEvent(message_id=assistant.pk, tracks=state.new_tracks))
     if late_error is not None:
         send(late_error)
     return result
 
 
 def _respond_with_llm(
-    state: TurnState, history: list[dict], client: LLMClient, send: Emit, result: TurnResult
-) -> tuple[str | None, dict, dict | None]:
+    state: TurnState, history: list[dict], client: LLMClient, send: Send, result: TurnResult
+) -> tuple[str | None, dict, ErrorEvent | None]:
     """The LLM's reply and meta, plus an error to send after the reply; (None, {}, None) means
     "answer offline" — only when the model failed before saying or doing anything."""
     said: list[str] = []
 
-    def stream(event: dict) -> None:
-        said.append(event["text"])
+    def stream(event: TokenEvent) -> None:
+        said.append(event.text)
         send(event)
 
     try:
         reply, meta, answering = respond_llm(state, history=history, emit=stream, client=client)
     except LLMError as exc:
         if not said and not state.tools_called:
-            send(
-                {
-                    "type": "error",
-                    "code": "llm_unavailable",
-                    "message": f"{exc.message} Answering without it.",
-                }
-            )
+            send(ErrorEvent(code="llm_unavailable", message=f"{exc.message} Answering without it."))
             return None, {}, None
         # The model got partway: what it said and what its tools did stand (a fallback would
         # repeat the actions). Keep both, then say it stopped.
         reply = " ".join(["".join(said).strip(), *state.summaries]).strip() or exc.message
         meta = {"agent": "llm", "tools": list(state.tools_called), "interrupted": exc.kind}
-        return reply, meta, {"type": "error", "code": "llm_interrupted", "message": f"{exc.message} {SAVED}"}
+        return reply, meta, ErrorEvent(code="llm_interrupted", message=f"{exc.message} {SAVED}")
     result.llm_seconds += answering
     return reply, meta, None
 

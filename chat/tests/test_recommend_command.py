@@ -4,9 +4,11 @@ import json
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from catalog.models import Artist, Track, TrackArtist
+from chat.agent.turn import run_turn
 from recommender.profiles import track_profiles_refresh
 
 
@@ -51,8 +53,6 @@ def test_it_refuses_an_unknown_user(db):
 
 @pytest.mark.django_db
 def test_a_calm_request_gets_calmer_tracks_than_a_party_request(small_catalog):
-    from django.contrib.auth import get_user_model
-
     get_user_model().objects.create_user("calm@example.com", "a long enough pass 42")
 
     def mean_energy(text: str) -> float:
@@ -68,8 +68,6 @@ def test_a_calm_request_gets_calmer_tracks_than_a_party_request(small_catalog):
 
 @pytest.mark.django_db
 def test_a_lift_request_is_answered_as_a_lift(alice, small_catalog):
-    from chat.agent.turn import run_turn
-
     result = run_turn(user=alice, text="I'm sad, lift me up")
     reply = next(event["text"] for event in result.events if event["type"] == "message")
     tracks = next(event["tracks"] for event in result.events if event["type"] == "tracks")

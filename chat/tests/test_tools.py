@@ -1,15 +1,26 @@
-"""The agent's tools: schemas from signatures, grounding, positions, and acting only for the listener."""
+"""The agent's tools: schemas from argument models, grounding, positions, and acting only for the listener."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from catalog.models import Playlist, Track
+from catalog.demo import demo_catalog_load
+from catalog.models import Playlist, Track, TrackArtist
+from chat.agent.offline import respond_offline
 from chat.agent.tools import TOOLS, TurnState, call_tool, tool_schemas
+from chat.agent.tools.tracks import grounded, track_card
+from chat.cards import TrackCard
 from chat.models import Conversation
+from mood.labels import MOODS
 from mood.perception import EmotionEstimate
 from recommender.models import Feedback, TastePreference
+from recommender.services import recommend_tracks
+from recommender.tastes import taste_set
 from spotify import lookup as grounding
+from spotify import services as spotify_services
+from spotify.models import SpotifyLink, TopTrack
 from tests.emulator import MALIK, consented_link
 
 pytestmark = pytest.mark.django_db
@@ -17,12 +28,12 @@ pytestmark = pytest.mark.django_db
 CALM = EmotionEstimate("sadness", -0.7, -0.4, 0.8)
 
 
-def state_for(user, text: str = "", shown: list[dict] | None = None) -> TurnState:
+def state_for(user, text: str = "", shown: list[TrackCard] | None = None) -> TurnState:
     conversation = Conversation.objects.create(user=user)
     return TurnState(user=user, conversation=conversation, text=text, mood=CALM, shown=shown or [])
 
 
-def test_every_tool_has_a_schema_from_its_signature_and_docstring():
+def test_every_tool_has_a_schema_from_its_argument_model():
     schemas = {schema["function"]["name"]: schema["function"] for schema in tool_schemas()}
     assert set(schemas) == set(TOOLS) and len(schemas) == 11
     create = schemas["create_playlist"]
@@ -39,6 +50,26 @@ def test_every_tool_has_a_schema_from_its_signature_and_docstring():
     assert all(schema["description"] for schema in schemas.values())
 
 
+def test_the_mood_argument_offers_the_moods_of_mood_labels_and_reads_words_for_them(alice, small_catalog):
+    (recommend,) = [s["function"] for s in tool_schemas() if s["function"]["name"] == "recommend_tracks"]
+    assert recommend["parameters"]["properties"]["mood"]["enum"] == list(MOODS)
+    state = state_for(alice, "something")
+    result = call_tool(state, "recommend_tracks", {"mood": "Happy", "count": 3})
+    assert result.data["target"]["label"] == "joy"
+    result = call_tool(state, "recommend_tracks", {"mood": "planetary"})
+    assert not result.ok and "mood must be one of" in result.summary
+
+
+def test_every_problem_with_the_arguments_is_said_at_once(alice):
+    arguments = {"time_range": "forever", "limit": 2.5, "colour": "red"}
+    result = call_tool(state_for(alice), "top_tracks", arguments)
+    assert "does not take colour" in result.summary and "time_range must be one of" in result.summary
+    assert "limit must be a whole number" in result.summary
+    result = call_tool(state_for(alice), "give_feedback", {"position": 5000, "kind": "like"})
+    assert "position is out of range" in result.summary
+    assert "arguments must be an object" in call_tool(state_for(alice), "list_playlists", ["x"]).summary
+
+
 def test_unknown_tools_and_arguments_come_back_as_clear_results(alice):
     state = state_for(alice)
     assert not call_tool(state, "delete_account", {}).ok
@@ -50,7 +81,7 @@ def test_unknown_tools_and_arguments_come_back_as_clear_results(alice):
 def test_recommendations_keep_to_a_requested_genre_and_say_when_they_cannot(alice, small_catalog):
     state = state_for(alice, "some pop please")
     result = call_tool(state, "recommend_tracks", {"genres": ["pop"], "count": 3})
-    assert result.ok and {card["genre"] for card in state.new_tracks} == {"pop"}
+    assert result.ok and {card.genre for card in state.new_tracks} == {"pop"}
     assert result.data["focus_matched"]
 
     state = state_for(alice, "some zydeco")
@@ -66,8 +97,8 @@ def test_more_like_a_position_uses_that_track_as_a_seed_and_leaves_it_out(alice,
     seed = first.shown[1]
     state = state_for(alice, "more like the second one", shown=first.shown)
     result = call_tool(state, "recommend_tracks", {"like_positions": [2], "count": 5})
-    assert result.ok and seed["name"] in result.summary
-    assert seed["track_id"] not in {card["track_id"] for card in state.new_tracks}
+    assert result.ok and seed.name in result.summary
+    assert seed.track_id not in {card.track_id for card in state.new_tracks}
 
     result = call_tool(state_for(alice, shown=first.shown), "recommend_tracks", {"like_positions": [9]})
     assert not result.ok and "no track 9" in result.summary
@@ -79,10 +110,10 @@ def test_feedback_on_a_position_is_stored_and_a_dislike_becomes_a_rule(alice, sm
     state = state_for(alice, shown=first.shown)
     result = call_tool(state, "give_feedback", {"position": 2, "kind": "dislike"})
     disliked = first.shown[1]
-    assert result.ok and disliked["name"] in result.summary
-    assert Feedback.objects.filter(user=alice, track_id=disliked["track_id"], kind="dislike").exists()
+    assert result.ok and disliked.name in result.summary
+    assert Feedback.objects.filter(user=alice, track_id=disliked.track_id, kind="dislike").exists()
     assert TastePreference.objects.filter(
-        user=alice, kind="track", value=disliked["spotify_id"], liked=False
+        user=alice, kind="track", value=disliked.spotify_id, liked=False
     ).exists()
 
 
@@ -173,7 +204,6 @@ def test_a_crash_inside_a_tool_is_reported_not_raised(alice, small_catalog, monk
 
 
 def test_when_spotify_cannot_be_asked_the_listener_hears_why_not_not_found(alice, spotify_at):
-    from spotify.models import SpotifyLink
 
     link = consented_link(spotify_at, alice, listener=MALIK, expired=True)
     SpotifyLink.objects.filter(pk=link.pk).update(status=SpotifyLink.Status.NEEDS_RECONSENT)
@@ -188,26 +218,21 @@ def test_when_spotify_cannot_be_asked_the_listener_hears_why_not_not_found(alice
 
 
 def test_removing_says_which_tracks_were_not_in_the_playlist(alice, spotify_at):
-    from catalog.demo import demo_catalog_load
-    from chat.agent.tools import _track_card
-    from spotify import services as spotify_services
-    from spotify.models import TopTrack
-
     demo_catalog_load()
     consented_link(spotify_at, alice, listener=MALIK)
     spotify_services.library_sync(user=alice)
     shown = [
-        _track_card(top.track)
+        track_card(top.track, kind="history")
         for top in TopTrack.objects.filter(user=alice).order_by("time_range", "rank")[:3]
     ]
     chill = spotify_services.playlist_create_with_tracks(
-        user=alice, name="Chill", track_spotify_ids=[shown[1]["spotify_id"]]
+        user=alice, name="Chill", track_spotify_ids=[shown[1].spotify_id]
     )
 
     result = call_tool(
         state_for(alice, shown=shown), "remove_from_playlist", {"playlist": "chill", "positions": [1, 2]}
     )
-    assert result.ok and shown[0]["name"] in result.summary and "not in that playlist" in result.summary
+    assert result.ok and shown[0].name in result.summary and "not in that playlist" in result.summary
     on_spotify = next(p for p in spotify_at.state(MALIK["id"])["playlists"] if p["id"] == chill.spotify_id)
     assert on_spotify["track_ids"] == []
 
@@ -218,17 +243,14 @@ def test_removing_says_which_tracks_were_not_in_the_playlist(alice, spotify_at):
 
 
 def test_a_named_length_picks_between_versions_of_a_track(alice, small_catalog):
-    from catalog.models import TrackArtist
-    from chat.agent.tools import _grounded
-
     original = Track.objects.get(name="Rainy Window")
     extended = Track.objects.create(
         spotify_id="rainywindowextended0000", name="Rainy Window", duration_ms=240_000, popularity=1
     )
     TrackArtist.objects.create(track=extended, artist=original.artists.get(), position=0)
     state = state_for(alice)
-    assert _grounded(state, ["Rainy Window by Nora Vale (4:00)"])[0][0]["track_id"] == extended.pk
-    assert _grounded(state, ["Nora Vale - Rainy Window"])[0][0]["track_id"] == original.pk
+    assert grounded(state, ["Rainy Window by Nora Vale (4:00)"])[0][0].track_id == extended.pk
+    assert grounded(state, ["Nora Vale - Rainy Window"])[0][0].track_id == original.pk
 
 
 def test_a_liked_mood_steers_a_request_that_gives_no_mood_of_its_own(alice, small_catalog):
@@ -243,10 +265,6 @@ def test_a_liked_mood_steers_a_request_that_gives_no_mood_of_its_own(alice, smal
 
 
 def test_the_offline_agent_talks_and_reports_what_it_remembered(alice, small_catalog):
-    import random
-
-    from chat.agent.offline import respond_offline
-
     state = state_for(alice, "I just got back from a run, I love Nora Vale by the way")
     reply, meta = respond_offline(state, offered=False, rng=random.Random(1))
     assert reply.endswith("Noted — more Nora Vale.") and "?" in reply  # talked, offered, remembered
@@ -255,13 +273,6 @@ def test_the_offline_agent_talks_and_reports_what_it_remembered(alice, small_cat
 
 
 def test_a_disliked_genre_and_the_no_explicit_rule_shape_recommendations(alice, charlie, small_catalog):
-    from catalog.models import Track
-    from chat.agent.tools import TurnState, call_tool
-    from chat.models import Conversation
-    from mood.perception import EmotionEstimate
-    from recommender.services import recommend_tracks
-    from recommender.tastes import taste_set
-
     Track.objects.filter(name__in=["Happy Feet", "Neon Smiles"]).update(explicit=True)
     explicit = set(Track.objects.filter(explicit=True).values_list("pk", flat=True))
     unruled = recommend_tracks(user=charlie, label="joy", valence=0.8, arousal=0.5, count=20, record=False)
@@ -284,5 +295,5 @@ def test_a_disliked_genre_and_the_no_explicit_rule_shape_recommendations(alice, 
     )
     call_tool(state, "recommend_tracks", {"mood": "joy", "count": 12})
     assert len(state.new_tracks) >= 8
-    assert all(card["genre"] != "pop" for card in state.new_tracks)
-    assert not {card["track_id"] for card in state.new_tracks} & explicit
+    assert all(card.genre != "pop" for card in state.new_tracks)
+    assert not {card.track_id for card in state.new_tracks} & explicit

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import json
+
 from django.urls import reverse
+
+from mood.labels import LABELS, MOOD_NAMES
 
 
 def test_it_sends_anonymous_visitors_to_log_in(client, db):
@@ -34,3 +38,11 @@ def test_signing_up_with_email_lands_in_the_chat(client, db):
     assert response.status_code == 302
     assert response["Location"] == reverse("chat:chat")
     assert client.get(reverse("chat:chat")).status_code == 200
+
+
+def test_the_chat_page_carries_the_correctable_moods_from_mood_labels(client, alice):
+    client.force_login(alice)
+    page = client.get(reverse("chat:chat")).content.decode()
+    moods = json.loads(page.split('<script id="moods" type="application/json">')[1].split("</script>")[0])
+    assert [mood["label"] for mood in moods] == list(LABELS)
+    assert {"label": "sadness", "name": MOOD_NAMES["sadness"]} in moods

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from mood.perception import EmotionEstimate, mood_from_text
+from mood import perception
+from mood.emotion_model import EmotionModelUnavailable
+from mood.perception import EmotionEstimate, mood_from_text, mood_from_text_lexicon
+from mood.target import listening_target
 
 NEUTRAL_LOW = EmotionEstimate("neutral", 0.0, 0.0, 0.3)
 
@@ -37,8 +40,6 @@ def test_calm_words_lower_the_arousal():
 
 
 def test_a_calm_request_sets_a_calm_low_energy_target_even_when_stressed():
-    from mood.target import listening_target
-
     text = "I'm stressed, play something calm"
     target = listening_target(mood_from_text(text), text)
     assert target.label == "calm"
@@ -47,8 +48,6 @@ def test_a_calm_request_sets_a_calm_low_energy_target_even_when_stressed():
 
 
 def test_stress_without_a_request_is_met_gently_and_a_party_request_raises_energy():
-    from mood.target import listening_target
-
     stressed = listening_target(mood_from_text("I'm so stressed about work"), "I'm so stressed about work")
     assert stressed.label == "calm" and stressed.arousal < 0
     party = listening_target(mood_from_text("let's party"), "let's party")
@@ -111,10 +110,6 @@ def test_estimates_stay_in_range_and_report_the_top_probability():
 
 
 def test_without_the_model_it_falls_back_to_the_lexicon(monkeypatch):
-    from mood import perception
-    from mood.emotion_model import EmotionModelUnavailable
-    from mood.perception import mood_from_text_lexicon
-
     def unavailable(*args, **kwargs):
         raise EmotionModelUnavailable("no weights")
 
@@ -124,8 +119,6 @@ def test_without_the_model_it_falls_back_to_the_lexicon(monkeypatch):
 
 
 def test_the_lexicon_baseline_keeps_its_old_readings():
-    from mood.perception import mood_from_text_lexicon
-
     assert mood_from_text_lexicon("I'm not happy").label == "sadness"
     assert mood_from_text_lexicon("what's the weather") == NEUTRAL_LOW
 

@@ -3,9 +3,19 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pytest
 
 from mood.target import TargetRegion
-from recommender.rank import UNKNOWN_FIT, CandidateArrays, Weights, region_fit, score_parts, select
+from recommender.rank import (
+    UNKNOWN_FIT,
+    CandidateArrays,
+    Weights,
+    feedback_scores,
+    preference_scores,
+    region_fit,
+    score_parts,
+    select,
+)
 
 REGION = TargetRegion(valence=0.2, energy=0.3, width=0.2)
 
@@ -32,7 +42,6 @@ def arrays(
         feedback=np.zeros(n),
         recall_weight=np.zeros(n),
         explicit=np.zeros(n, dtype=bool),
-        duration_ms=np.full(n, 200_000),
     )
 
 
@@ -123,3 +132,35 @@ def test_it_favours_higher_scores_when_sampling():
     firsts = Counter(draw(scores, [[0], [1], [2], [3]], count=1, seed=seed)[0] for seed in range(500))
 
     assert firsts[0] > firsts[1] > firsts[2] >= firsts[3]
+
+
+def test_it_scores_a_liked_artist_above_a_liked_genre_and_caps_both_at_one():
+    scores = preference_scores(
+        ["Pop", "rock", "pop", "jazz"],
+        [(1,), (7,), (7, 2), ()],
+        liked_genres={"pop"},
+        liked_artists={7},
+    )
+
+    assert list(scores) == [0.5, 1.0, 1.0, 0.0]
+
+
+def test_it_gives_no_preference_when_the_listener_likes_nothing():
+    scores = preference_scores(["pop"], [(1,)], liked_genres=set(), liked_artists=set())
+
+    assert list(scores) == [0.0]
+
+
+def test_it_echoes_feedback_on_a_tracks_artists_and_clips_to_one():
+    scores = feedback_scores(
+        [10, 11, 12, 13],
+        [(1,), (1, 2), (3,), (2,)],
+        per_track={10: 1.0, 13: -1.0},
+        per_artist={1: 1.0, 2: -0.5},
+    )
+
+    assert scores == pytest.approx([1.0, 0.15, 0.0, -1.0])
+
+
+def test_it_gives_no_feedback_score_without_feedback():
+    assert list(feedback_scores([10], [(1,)], per_track={}, per_artist={1: 1.0})) == [0.0]

@@ -162,14 +162,3 @@ def test_it_explains_each_track_in_json_safe_form(alice, catalog):
 
 def test_it_recommends_nothing_before_any_profile_is_embedded(alice):
     assert _recommend(alice, "joy", 0.8, 0.5) == []
-
-
-def test_the_any_lookup_filters_and_excludes_like_in(small_catalog):
-    from catalog.models import Track, TrackArtist
-
-    ids = [track.pk for track in small_catalog[:5]]
-    assert set(Track.objects.filter(pk__any=ids).values_list("pk", flat=True)) == set(ids)
-    assert set(TrackArtist.objects.filter(track_id__any=ids).values_list("track_id", flat=True)) == set(ids)
-    assert Track.objects.exclude(pk__any=ids).count() == len(small_catalog) - 5
-    assert Track.objects.exclude(pk__any=[]).count() == len(small_catalog)
-    assert not Track.objects.filter(pk__any=[]).exists()

@@ -12,7 +12,8 @@
   let retry = 0;
   let lastUserBubble = null;
   let streaming = null; // the assistant bubble that tokens are streaming into
-  const MOODS = ["anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise"];
+  // The moods a reading can be corrected to, [{label, name}], from mood.labels via the page.
+  const MOODS = JSON.parse(document.getElementById("moods").textContent);
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -43,9 +44,10 @@
       fix.setAttribute("aria-label", "Correct the mood");
       fix.append(el("option", "", "not right?"));
       fix.firstChild.value = "";
-      for (const label of MOODS) {
+      for (const { label, name } of MOODS) {
         const option = el("option", "", label);
         option.value = label;
+        if (name !== label) option.title = name;
         fix.append(option);
       }
       fix.addEventListener("change", () => {

@@ -8,6 +8,7 @@ import pytest
 from channels.testing import ChannelsLiveServerTestCase
 from playwright.sync_api import expect, sync_playwright
 
+from recommender.profiles import track_profiles_refresh
 from tests.factories import make_small_catalog
 
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
@@ -36,8 +37,6 @@ class ListenerJourneyTests(ChannelsLiveServerTestCase):
         super().tearDownClass()
 
     def setUp(self) -> None:
-        from recommender.profiles import track_profiles_refresh
-
         make_small_catalog()
         track_profiles_refresh()
         self.page = self.browser.new_page(viewport={"width": 1280, "height": 860})

@@ -11,6 +11,9 @@ from channels.testing import ChannelsLiveServerTestCase
 from django.test import override_settings
 from playwright.sync_api import expect, sync_playwright
 
+from catalog.demo import demo_catalog_load
+from catalog.models import Track
+from recommender.profiles import track_profiles_refresh
 from spotify.models import LibrarySync
 from tests.browser.test_journey import ARTIFACTS, CHROMIUM_ARGS
 from tests.conftest import celery_worker
@@ -55,10 +58,6 @@ class SpotifyJourneyTests(ChannelsLiveServerTestCase):
         cls._store.cleanup()
 
     def setUp(self) -> None:
-        from catalog.demo import demo_catalog_load
-        from catalog.models import Track
-        from recommender.profiles import track_profiles_refresh
-
         # The emulator's own catalog, so the tracks we save exist on "Spotify"; embedding a low-valence
         # slice keeps the test fast while a sad request still finds fitting tracks.
         demo_catalog_load()
