@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import admin
 from django.http import HttpRequest
 
+from accounts.models import User
 from recommender.models import (
     Candidate,
     Feedback,
@@ -61,7 +64,7 @@ class RankingWeightsAdmin(admin.ModelAdmin):
         if change:
             obj.pk = None  # keep the old row: a change is a new version
             obj._state.adding = True
-        obj.created_by = request.user
+        obj.created_by = cast(User, request.user)  # only signed-in staff reach the admin
         super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request: HttpRequest, obj: RankingWeights | None = None) -> bool:

@@ -33,7 +33,8 @@ class ListenerSettingsForm(forms.ModelForm):
         widgets = {"mood_strategy": forms.RadioSelect}
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         shares = [data.get(name) or 0 for name in ("share_artists", "share_cooccurrence", "share_popular")]
         if sum(shares) != 100:
             raise forms.ValidationError(

@@ -39,7 +39,7 @@ def embed_missing_profiles() -> int:
 
 
 @shared_task(bind=True, max_retries=RECALL_MAX_RETRIES, acks_late=True)
-def recall_candidates(self, user_id: int) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+def recall_candidates(self, user_id: int) -> dict[str, Any] | None:
     """Refresh one listener's candidates; gone users are skipped, Spotify's slow-downs waited out."""
     user = User.objects.filter(pk=user_id).first()
     if user is None:

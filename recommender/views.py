@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthenticatedRequest
 from recommender.forms import ListenerSettingsForm, TasteForm
 from recommender.models import TastePreference
 from recommender.selectors import listener_settings_get
@@ -13,7 +14,7 @@ from recommender.tastes import taste_remember
 
 
 @login_required
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedRequest) -> HttpResponse:
     settings = listener_settings_get(user=request.user)
     form = ListenerSettingsForm(request.POST or None, instance=settings)
     if request.method == "POST" and form.is_valid():
@@ -27,7 +28,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def taste_add(request: HttpRequest) -> HttpResponse:
+def taste_add(request: AuthenticatedRequest) -> HttpResponse:
     """Add a taste by hand; artists are grounded like the chat's, so only real ones are stored."""
     form = TasteForm(request.POST)
     if not form.is_valid():
@@ -43,7 +44,7 @@ def taste_add(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def taste_flip(request: HttpRequest, pk: int) -> HttpResponse:
+def taste_flip(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     taste = TastePreference.objects.filter(pk=pk, user=request.user).first()
     if taste is not None:
         TastePreference.objects.filter(pk=taste.pk).update(liked=not taste.liked, source="settings")
@@ -55,7 +56,7 @@ def taste_flip(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def taste_forget(request: HttpRequest, pk: int) -> HttpResponse:
+def taste_forget(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     deleted, _ = TastePreference.objects.filter(pk=pk, user=request.user).delete()
     if deleted:
         messages.info(request, "Forgotten.")

@@ -19,10 +19,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import openai
 from django.conf import settings
+from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolUnionParam
+from openai.types.chat.completion_create_params import ResponseFormat
 
 logger = logging.getLogger(__name__)
 
@@ -178,13 +180,12 @@ class LLMClient:
         on_text: Callable[[str], None] | None,
         progress: _Progress,
     ) -> Completion:
-        request: dict[str, Any] = {"tools": tools} if tools else {}
         stream = self._client.chat.completions.create(
             model=self.config.model,
-            messages=messages,  # type: ignore[arg-type]
+            messages=cast("list[ChatCompletionMessageParam]", messages),  # plain dicts of the SDK's shape
             temperature=self.config.temperature,
             stream=True,
-            **request,
+            tools=cast("list[ChatCompletionToolUnionParam]", tools) if tools else openai.omit,
         )
         text: list[str] = []
         calls: dict[int, dict[str, str]] = {}
@@ -217,9 +218,9 @@ class LLMClient:
         try:
             response = self._client.chat.completions.create(
                 model=self.config.model,
-                messages=messages,  # type: ignore[arg-type]
+                messages=cast("list[ChatCompletionMessageParam]", messages),
                 temperature=self.config.temperature,
-                response_format=response_format,  # type: ignore[arg-type]
+                response_format=cast("ResponseFormat", response_format),
             )
         except openai.BadRequestError as exc:
             if response_format["type"] == "json_schema":

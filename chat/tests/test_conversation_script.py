@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from catalog.demo import demo_catalog_load
 from catalog.models import Track
@@ -95,9 +96,10 @@ def chat_socket(address: str, user, transcript: str) -> Iterator[ChatSocket]:
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     with connect(
         f"ws://{address}/ws/chat/",
-        origin="http://localhost",  # type: ignore[arg-type]
+        origin=Origin("http://localhost"),
         additional_headers={"Cookie": cookie},
         open_timeout=10,
+        legacy=True,  # a plain connection, not the reconnecting iterator
     ) as ws:
         yield ChatSocket(ws, ARTIFACTS / transcript)
 

@@ -4,5 +4,6 @@
 not, tool calls, structured output, bearer auth) well enough for the real ``openai`` SDK, so
 ``chat.agent.llm`` is tested over real HTTP exactly as it talks to OpenAI, Ollama, vLLM or a
 llama.cpp server. What it answers comes from a *brain* (``module:function``) or from replies
-and faults that tests queue under ``/_standin/``. Stdlib only, and no Django of its own.
+and faults that tests queue under ``/_standin/``. Starlette over uvicorn (``standins.web``),
+and no Django of its own.
 """

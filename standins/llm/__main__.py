@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 
+from standins.llm.app import llm_app
 from standins.llm.brains import brain_load, echo_brain
-from standins.llm.server import StandinApp, StandinServer
+from standins.web.serve import serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,18 +31,16 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     models = args.models or ["standin"]
-    app = StandinApp(brain, models=models, api_key=args.api_key)
-    server = StandinServer((args.host, args.port), app, chunk_delay=args.chunk_delay, quiet=args.quiet)
-    host, port = str(server.server_address[0]), server.server_address[1]
-    # The first line names the address: a parent that passed --port 0 reads the port from it.
+    app = llm_app(brain, models=models, api_key=args.api_key, chunk_delay=args.chunk_delay)
     served = f"models: {', '.join(models)}; brain: {args.brain or 'echo'}"
-    print(f"LLM stand-in on http://{host}:{port}/v1 ({served})", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    # The first line names the address: a parent that passed --port 0 reads the port from it.
+    serve(
+        app,
+        host=args.host,
+        port=args.port,
+        quiet=args.quiet,
+        banner=lambda base: f"LLM stand-in on {base}/v1 ({served})",
+    )
     return 0
 
 

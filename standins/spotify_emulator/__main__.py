@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from standins.spotify_emulator.server import DEFAULT_RATE_LIMIT, WINDOW_SECONDS, EmulatorApp, EmulatorServer
+from standins.spotify_emulator.app import emulator_app
+from standins.spotify_emulator.rate_limit import DEFAULT_RATE_LIMIT, WINDOW_SECONDS
 from standins.spotify_emulator.store import EmulatorStore
+from standins.web.serve import serve
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,20 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.rate_limit < 0 or args.rate_window <= 0:
         parser.error("--rate-limit must be 0 or more and --rate-window more than 0")
     store = EmulatorStore(args.data, args.store)
-    app = EmulatorApp(store, rate_limit=args.rate_limit, window=args.rate_window)
-    server = EmulatorServer((args.host, args.port), app, quiet=args.quiet)
-    host, port = str(server.server_address[0]), server.server_address[1]
+    app = emulator_app(store, rate_limit=args.rate_limit, window=args.rate_window)
+    sizes = f"{len(store.users)} listeners, {len(store.tracks)} tracks"
     # The first line names the address: a parent that passed --port 0 reads the port from it.
-    print(
-        f"Spotify emulator on http://{host}:{port} ({len(store.users)} listeners, {len(store.tracks)} tracks)"
+    serve(
+        app,
+        host=args.host,
+        port=args.port,
+        quiet=args.quiet,
+        banner=lambda base: f"Spotify emulator on {base} ({sizes})\n  store: {args.store}",
     )
-    print(f"  store: {args.store}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
     return 0
 
 

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import time
 from collections.abc import Callable
+from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -75,8 +76,6 @@ def test_it_walks_recently_played_back_in_time_with_before_cursors(emulator: Emu
 
 
 def _ms(iso: str) -> int:
-    from datetime import datetime
-
     return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
 
 
