@@ -367,14 +367,7 @@ def playlist_create_with_tracks(
         raise ValueError("Those tracks can't be saved to Spotify (no valid Spotify track ids).")
     client = spotify_client_for(user=user)
     summary = client.playlist_create(name, description=description or "Picked with PersonalAIs")
-    playlist, _ = owned_playlist_save(
-        owner=user,
-        spotify_id=summary.id,
-        name=summary.name,
-        description=summary.description or "",
-        snapshot_id=summary.snapshot_id or "",
-        track_pks=[],
-    )
+    playlist = _playlist_store(user, summary, [])
     try:
         snapshot = client.playlist_add_items(summary.id, list(track_spotify_ids))
     except SpotifyError as exc:

@@ -15,8 +15,17 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import User
 from catalog.models import Album, Artist, Playlist, PlaylistItem, Track, TrackArtist
-from recommender.models import Candidate, Feedback, TastePreference
-from spotify.models import FollowedArtist, Play, TimeRange, TopArtist, TopTrack
+from chat.models import Conversation, Message
+from recommender.models import (
+    Candidate,
+    Feedback,
+    ListenerSettings,
+    RankingWeights,
+    ServedItem,
+    ServedList,
+    TastePreference,
+)
+from spotify.models import FollowedArtist, LibrarySync, Play, TimeRange, TopArtist, TopTrack
 
 DEFAULT_PASSWORD = "correct horse battery"
 
@@ -27,9 +36,14 @@ def spotify_id(kind: str, key: object) -> str:
 
 
 class UserFactory(DjangoModelFactory[User]):
+    """A listener; ``admin=True`` makes a superuser who can use the admin."""
+
     class Meta:
         model = User
         django_get_or_create = ("email",)
+
+    class Params:
+        admin = factory.Trait(is_staff=True, is_superuser=True)
 
     email = factory.Sequence(lambda n: f"listener{n}@example.com")
     display_name = ""
@@ -77,6 +91,17 @@ class TrackFactory(DjangoModelFactory[Track]):
             return
         for position, artist in enumerate(extracted if extracted is not None else [ArtistFactory.create()]):
             TrackArtist.objects.create(track=track, artist=artist, position=position)
+
+
+class TrackArtistFactory(DjangoModelFactory[TrackArtist]):
+    """One more artist credited on a track (``TrackFactory(artists=[...])`` credits the first ones)."""
+
+    class Meta:
+        model = TrackArtist
+
+    track = factory.SubFactory(TrackFactory, artists=[])
+    artist = factory.SubFactory(ArtistFactory)
+    position = 0
 
 
 class PlaylistFactory(DjangoModelFactory[Playlist]):
@@ -166,6 +191,64 @@ class FeedbackFactory(DjangoModelFactory[Feedback]):
     user = factory.SubFactory(UserFactory)
     track = factory.SubFactory(TrackFactory)
     kind = Feedback.Kind.LIKE
+
+
+class RankingWeightsFactory(DjangoModelFactory[RankingWeights]):
+    """The ranker's tuning as an admin saves it; the newest row is in force."""
+
+    class Meta:
+        model = RankingWeights
+
+
+class ListenerSettingsFactory(DjangoModelFactory[ListenerSettings]):
+    class Meta:
+        model = ListenerSettings
+
+    user = factory.SubFactory(UserFactory)
+
+
+class ServedListFactory(DjangoModelFactory[ServedList]):
+    class Meta:
+        model = ServedList
+
+    user = factory.SubFactory(UserFactory)
+    mood_label = "joy"
+    valence = 0.5
+    arousal = 0.5
+
+
+class ServedItemFactory(DjangoModelFactory[ServedItem]):
+    class Meta:
+        model = ServedItem
+
+    served = factory.SubFactory(ServedListFactory)
+    track = factory.SubFactory(TrackFactory)
+    position = factory.Sequence(lambda n: n)
+    score = 1.0
+    explanation = ""
+
+
+class LibrarySyncFactory(DjangoModelFactory[LibrarySync]):
+    class Meta:
+        model = LibrarySync
+
+    user = factory.SubFactory(UserFactory)
+
+
+class ConversationFactory(DjangoModelFactory[Conversation]):
+    class Meta:
+        model = Conversation
+
+    user = factory.SubFactory(UserFactory)
+
+
+class MessageFactory(DjangoModelFactory[Message]):
+    class Meta:
+        model = Message
+
+    conversation = factory.SubFactory(ConversationFactory)
+    role = Message.Role.USER
+    text = factory.Sequence(lambda n: f"Message {n}")
 
 
 # (name, artist, genre, valence, energy, tempo, acousticness) spanning the mood space.

@@ -6,11 +6,12 @@ import pytest
 
 from chat.agent.tools import TurnState, call_tool
 from chat.cards import TrackCard, cards_read, from_history
-from chat.models import Conversation, Message
+from chat.models import Message
 from chat.selectors import agent_memory, conversation_messages
 from chat.services import assistant_message_create
 from mood.perception import EmotionEstimate
 from recommender.types import RecommendedTrack
+from tests.factories import ConversationFactory, MessageFactory
 
 BASE = {
     "track_id": 7,
@@ -81,9 +82,9 @@ def test_a_list_is_history_only_when_every_card_is():
 
 @pytest.mark.django_db
 def test_the_agent_remembers_old_stored_lists_as_picks_or_history(alice):
-    conversation = Conversation.objects.create(user=alice)
-    Message.objects.create(conversation=conversation, role="assistant", text="picks", tracks=[OLD_PICK])
-    Message.objects.create(conversation=conversation, role="assistant", text="played", tracks=[OLD_HISTORY])
+    conversation = ConversationFactory.create(user=alice)
+    MessageFactory.create(conversation=conversation, role="assistant", text="picks", tracks=[OLD_PICK])
+    MessageFactory.create(conversation=conversation, role="assistant", text="played", tracks=[OLD_HISTORY])
     memory = agent_memory(conversation=conversation)
     assert [card.kind for card in memory.shown] == ["history"]
     assert [card.kind for card in memory.picked] == ["pick"]
@@ -103,8 +104,8 @@ def test_the_agent_remembers_old_stored_lists_as_picks_or_history(alice):
 
 @pytest.mark.django_db
 def test_history_sends_old_rows_with_their_keys_and_new_rows_with_a_kind(alice):
-    conversation = Conversation.objects.create(user=alice)
-    Message.objects.create(conversation=conversation, role="assistant", text="old", tracks=[OLD_PICK])
+    conversation = ConversationFactory.create(user=alice)
+    MessageFactory.create(conversation=conversation, role="assistant", text="old", tracks=[OLD_PICK])
     (new,) = cards_read([OLD_HISTORY])
     assistant_message_create(conversation=conversation, text="new", tracks=[new])
     assert Message.objects.get(text="new").tracks == [OLD_HISTORY | {"kind": "history"}]

@@ -4,22 +4,20 @@ import json
 from io import StringIO
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from catalog.models import Artist, Track, TrackArtist
 from chat.agent.turn import run_turn
 from recommender.profiles import track_profiles_refresh
+from tests.factories import ArtistFactory, TrackFactory, UserFactory
 
 
 @pytest.fixture
 def two_tracks(db) -> None:
-    singer = Artist.objects.create(spotify_id="ar-1", name="Ada Lane")
+    singer = ArtistFactory.create(name="Ada Lane")
     for index, (valence, energy, genre) in enumerate([(0.1, 0.2, "folk"), (0.9, 0.85, "pop")]):
-        track = Track.objects.create(
-            spotify_id=f"tr-{index}", name=f"Song {index}", genre=genre, valence=valence, energy=energy
+        TrackFactory.create(
+            name=f"Song {index}", artists=[singer], genre=genre, valence=valence, energy=energy
         )
-        TrackArtist.objects.create(track=track, artist=singer)
     track_profiles_refresh()
 
 
@@ -53,7 +51,7 @@ def test_it_refuses_an_unknown_user(db):
 
 @pytest.mark.django_db
 def test_a_calm_request_gets_calmer_tracks_than_a_party_request(small_catalog):
-    get_user_model().objects.create_user("calm@example.com", "a long enough pass 42")
+    UserFactory.create(email="calm@example.com")
 
     def mean_energy(text: str) -> float:
         out = StringIO()

@@ -7,12 +7,11 @@ import random
 import pytest
 
 from catalog.demo import demo_catalog_load
-from catalog.models import Playlist, Track, TrackArtist
+from catalog.models import Playlist, Track
 from chat.agent.offline import respond_offline
 from chat.agent.tools import TOOLS, TurnState, call_tool, tool_schemas
 from chat.agent.tools.tracks import grounded, track_card
 from chat.cards import TrackCard
-from chat.models import Conversation
 from mood.labels import MOODS
 from mood.perception import EmotionEstimate
 from recommender.models import Feedback, TastePreference
@@ -22,6 +21,7 @@ from spotify import lookup as grounding
 from spotify import services as spotify_services
 from spotify.models import SpotifyLink, TopTrack
 from tests.emulator import MALIK, consented_link
+from tests.factories import ConversationFactory, PlaylistFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ CALM = EmotionEstimate("sadness", -0.7, -0.4, 0.8)
 
 
 def state_for(user, text: str = "", shown: list[TrackCard] | None = None) -> TurnState:
-    conversation = Conversation.objects.create(user=user)
+    conversation = ConversationFactory.create(user=user)
     return TurnState(user=user, conversation=conversation, text=text, mood=CALM, shown=shown or [])
 
 
@@ -161,7 +161,7 @@ def test_grounding_falls_back_to_spotify_search_for_a_connected_listener(alice, 
 
 
 def test_playlist_tools_only_ever_touch_the_listeners_own_playlists(alice, charlie, small_catalog):
-    Playlist.objects.create(spotify_id="alicesplaylist000000000", name="Rainy Sunday", owner=alice)
+    PlaylistFactory.create(name="Rainy Sunday", owner=alice)
     first = state_for(charlie)
     call_tool(first, "recommend_tracks", {"count": 3})
     state = state_for(charlie, shown=first.shown)
@@ -244,10 +244,13 @@ def test_removing_says_which_tracks_were_not_in_the_playlist(alice, spotify_at):
 
 def test_a_named_length_picks_between_versions_of_a_track(alice, small_catalog):
     original = Track.objects.get(name="Rainy Window")
-    extended = Track.objects.create(
-        spotify_id="rainywindowextended0000", name="Rainy Window", duration_ms=240_000, popularity=1
+    extended = TrackFactory.create(
+        spotify_id="rainywindowextended0000",  # the same name as the original, so not the default id
+        name="Rainy Window",
+        artists=[original.artists.get()],
+        duration_ms=240_000,
+        popularity=1,
     )
-    TrackArtist.objects.create(track=extended, artist=original.artists.get(), position=0)
     state = state_for(alice)
     assert grounded(state, ["Rainy Window by Nora Vale (4:00)"])[0][0].track_id == extended.pk
     assert grounded(state, ["Nora Vale - Rainy Window"])[0][0].track_id == original.pk
@@ -256,7 +259,7 @@ def test_a_named_length_picks_between_versions_of_a_track(alice, small_catalog):
 def test_a_liked_mood_steers_a_request_that_gives_no_mood_of_its_own(alice, small_catalog):
     neutral = EmotionEstimate("neutral", 0.0, 0.0, 0.3)
     state = TurnState(
-        user=alice, conversation=Conversation.objects.create(user=alice), text="anything", mood=neutral
+        user=alice, conversation=ConversationFactory.create(user=alice), text="anything", mood=neutral
     )
     assert call_tool(state, "recommend_tracks", {}).data["target"]["label"] == "neutral"
     assert call_tool(state, "set_preference", {"kind": "mood", "value": "calm", "liked": True}).ok
@@ -289,7 +292,7 @@ def test_a_disliked_genre_and_the_no_explicit_rule_shape_recommendations(alice, 
     )
     state = TurnState(
         user=alice,
-        conversation=Conversation.objects.create(user=alice),
+        conversation=ConversationFactory.create(user=alice),
         text="something happy",
         mood=EmotionEstimate("joy", 0.8, 0.5, 0.9),
     )

@@ -3,10 +3,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from catalog.models import Artist, Track, TrackArtist
+from catalog.models import Artist, Track
 from recommender.affect import CONFIDENCE_CEILING, MIN_TRAINING_TRACKS, fit_affect_model, track_affect_refresh
 from recommender.models import TrackProfile
 from recommender.profiles import track_profiles_refresh
+from tests.factories import ArtistFactory, TrackFactory
 
 
 def _linear_data(rows: int, seed: int = 1, noise: float = 0.01):
@@ -85,16 +86,14 @@ def test_it_refuses_inputs_it_cannot_learn_from():
 
 
 def _track(index: int, genre: str, valence: float | None, energy: float | None, artist: Artist) -> Track:
-    track = Track.objects.create(
-        spotify_id=f"tr-{genre}-{index}",
+    return TrackFactory.create(
         name=f"{genre.title()} Song {index}",
+        artists=[artist],
         genre=genre,
         valence=valence,
         energy=energy,
         tempo=None if valence is None else 80.0 + index,
     )
-    TrackArtist.objects.create(track=track, artist=artist)
-    return track
 
 
 def _catalog(per_genre: int) -> dict[str, Track]:
@@ -102,15 +101,11 @@ def _catalog(per_genre: int) -> dict[str, Track]:
     made = {}
     for genre, (low, high) in {"folk": (0.05, 0.3), "pop": (0.7, 0.95)}.items():
         for index in range(per_genre):
-            artist, _ = Artist.objects.get_or_create(
-                spotify_id=f"ar-{genre}-{index % 5}", name=f"{genre} {index % 5}"
-            )
+            artist = ArtistFactory.create(name=f"{genre} {index % 5}")  # five artists, several tracks each
             level = low + (high - low) * index / max(per_genre - 1, 1)
             made[f"{genre}-{index}"] = _track(index, genre, level, level, artist)
-        made[f"{genre}-api"] = _track(
-            99, genre, None, None, Artist.objects.create(spotify_id=f"ar-{genre}-new")
-        )
-    made["title-only"] = _track(98, "", None, None, Artist.objects.create(spotify_id="ar-x", name="Someone"))
+        made[f"{genre}-api"] = _track(99, genre, None, None, ArtistFactory.create())
+    made["title-only"] = _track(98, "", None, None, ArtistFactory.create(name="Someone"))
     return made
 
 

@@ -12,18 +12,15 @@ from recommender.evaluation.sandbox import EVAL_EMAIL_DOMAIN, history_store, thr
 from recommender.models import Candidate
 from recommender.recall import cooccurring_tracks, recall_candidates_for_user
 from spotify.models import Play, TopTrack
+from tests.factories import PlaylistFactory
 
 
 @pytest.fixture
 def catalog_playlists(small_catalog):
     """Three disjoint catalog playlists of 8 tracks, so a hidden track lives in one playlist only."""
-    playlists = []
-    for number in range(3):
-        playlist = Playlist.objects.create(spotify_id=f"pl-{number}", name=f"Playlist {number}")
-        for position, track in enumerate(small_catalog[number * 8 : (number + 1) * 8]):
-            PlaylistItem.objects.create(playlist=playlist, track=track, position=position)
-        playlists.append(playlist)
-    return playlists
+    return [
+        PlaylistFactory.create(tracks=small_catalog[number * 8 : (number + 1) * 8]) for number in range(3)
+    ]
 
 
 def _cooccurring_ids(user) -> set[int]:

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core.cache import cache
 
-from catalog.models import Album, Artist, Track, TrackArtist
+from catalog.models import Track
 from recommender.lyrics import (
     LrcCxClient,
     LrclibClient,
@@ -29,6 +29,7 @@ from recommender.lyrics import (
     lyrics_for_query,
     lyrics_for_track,
 )
+from tests.factories import AlbumFactory, ArtistFactory, TrackFactory
 
 SAD_SONG = "I cry alone at the station\nTears on the timetable, goodbye\nNobody waits, lonely again"
 SAD_SONG_LRC = "[ar:Nobody Real]\n[00:01.00]I cry alone at the station\n[00:04.50]Tears and goodbye, lonely"
@@ -278,9 +279,7 @@ def test_it_answers_error_at_once_when_providers_are_unreachable_and_does_not_ca
 
 def test_it_answers_missing_without_any_request_when_no_provider_is_configured(db, settings):
     assert settings.LYRICS_PROVIDERS == []  # the offline default
-    album = Album.objects.create(spotify_id="al-1", name="Trains")
-    track = Track.objects.create(spotify_id="tr-1", name="Station", album=album, duration_ms=201_000)
-    TrackArtist.objects.create(track=track, artist=Artist.objects.create(spotify_id="ar-1", name="Ada"))
+    track = TrackFactory.create()
 
     result = lyrics_for_track(Track.objects.prefetch_related("artist_links__artist").get(pk=track.pk))
 
@@ -293,9 +292,12 @@ def test_it_asks_the_providers_named_in_settings_with_the_tracks_signature(db, s
     stand_in.songs[("Ada", title)] = {"plain": SAD_SONG}
     settings.LYRICS_PROVIDERS = ["lrclib"]
     settings.LRCLIB_BASE_URL = stand_in.base_url
-    album = Album.objects.create(spotify_id="al-1", name="Trains")
-    track = Track.objects.create(spotify_id="tr-1", name=title, album=album, duration_ms=201_400)
-    TrackArtist.objects.create(track=track, artist=Artist.objects.create(spotify_id="ar-1", name="Ada"))
+    TrackFactory.create(
+        name=title,
+        album=AlbumFactory.create(name="Trains"),
+        artists=[ArtistFactory.create(name="Ada")],
+        duration_ms=201_400,
+    )
 
     result = lyrics_for_track(
         Track.objects.select_related("album").prefetch_related("artist_links__artist").get()

@@ -5,8 +5,7 @@ import struct
 import numpy as np
 import pytest
 
-from catalog.models import TrackArtist
-from recommender.models import Feedback, ServedItem, ServedList, TastePreference, TrackProfile
+from recommender.models import Feedback, TastePreference, TrackProfile
 from recommender.pool import (
     MOOD_SOURCE,
     TrackRow,
@@ -23,8 +22,10 @@ from tests.factories import (
     CandidateFactory,
     FeedbackFactory,
     PlayFactory,
+    ServedItemFactory,
     TastePreferenceFactory,
     TopTrackFactory,
+    TrackArtistFactory,
 )
 
 
@@ -70,8 +71,7 @@ def test_it_excludes_what_the_listener_knows_was_served_lately_or_rejected(alice
     ):
         TastePreferenceFactory.create(user=alice, kind=kind, value=value, liked=liked)
     for name in ("Road Trip", "Summer Crush"):  # two lists, oldest first
-        served = ServedList.objects.create(user=alice, mood_label="joy", valence=0.5, arousal=0.5)
-        ServedItem.objects.create(served=served, track=by_name[name], position=0, score=1.0, explanation="")
+        ServedItemFactory.create(served__user=alice, track=by_name[name])
 
     excluded = excluded_track_ids(user=alice, repeat_window=1)
 
@@ -137,7 +137,7 @@ def test_it_reads_a_pooled_track_with_its_artists_in_order_and_the_listeners_rec
 ):
     solo, duet, unembedded = small_catalog[0], small_catalog[1], small_catalog[2]
     guest = ArtistFactory.create(name="A Guest")
-    TrackArtist.objects.create(track=duet, artist=guest, position=1)
+    TrackArtistFactory.create(track=duet, artist=guest, position=1)
     CandidateFactory.create(user=alice, track=solo, weight=0.7)
     TrackProfile.objects.filter(track=unembedded).update(embedding=None)
 

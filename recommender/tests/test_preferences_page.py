@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from recommender.models import ListenerSettings, TastePreference
+from tests.factories import TastePreferenceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +31,8 @@ def test_shares_that_do_not_add_up_are_refused_with_a_reason(client, alice):
 
 
 def test_a_listener_can_forget_only_their_own_tastes(client, alice, charlie):
-    mine = TastePreference.objects.create(
-        user=alice, kind="genre", value="rap", label="Boom bap", liked=False
-    )
-    theirs = TastePreference.objects.create(
-        user=charlie, kind="genre", value="pop", label="Hyperpop", liked=True
-    )
+    mine = TastePreferenceFactory.create(user=alice, value="rap", label="Boom bap", liked=False)
+    theirs = TastePreferenceFactory.create(user=charlie, value="pop", label="Hyperpop", liked=True)
     client.force_login(alice)
     page = client.get("/preferences/").content.decode()
     assert "Boom bap" in page and "Hyperpop" not in page

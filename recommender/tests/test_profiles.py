@@ -7,21 +7,23 @@ import numpy as np
 import pytest
 from django.core.cache import cache
 
-from catalog.models import Album, Artist, Track, TrackArtist
+from catalog.models import Track
 from recommender.lyrics import LrclibClient, _down_key
 from recommender.models import TrackProfile
 from recommender.profiles import track_profiles_refresh
 from recommender.tests.test_lyrics import SAD_SONG, LyricsStandIn, running_stand_in, unique
+from tests.factories import AlbumFactory, ArtistFactory, TrackFactory
 
 
 def _track(name: str, artist: str = "Ada", **features) -> Track:
-    album, _ = Album.objects.get_or_create(spotify_id=f"al-{artist}", defaults={"name": f"{artist} LP"})
-    track = Track.objects.create(
-        spotify_id=f"tr-{name}", name=name, album=album, duration_ms=200_000, genre="folk", **features
+    return TrackFactory.create(
+        name=name,
+        album=AlbumFactory.create(name=f"{artist} LP"),
+        artists=[ArtistFactory.create(name=artist)],
+        duration_ms=200_000,
+        genre="folk",
+        **features,
     )
-    artist_row, _ = Artist.objects.get_or_create(spotify_id=f"ar-{artist}", defaults={"name": artist})
-    TrackArtist.objects.create(track=track, artist=artist_row)
-    return track
 
 
 @pytest.fixture

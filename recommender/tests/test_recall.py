@@ -8,18 +8,27 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from accounts.models import User
 from catalog.demo import demo_catalog_load
-from catalog.models import Artist, Playlist, PlaylistItem, Track
+from catalog.models import Artist, Track
 from recommender import recall
 from recommender.models import Candidate, Feedback, TastePreference
 from recommender.tasks import recall_candidates, recall_due_candidates
 from spotify import services
 from spotify.errors import SpotifyRateLimited
-from spotify.models import FollowedArtist, Play, TimeRange, TopArtist, TopTrack
+from spotify.models import TimeRange
 from spotify.tasks import retry_delay, sync_library
 from tests.emulator import MALIK, consented_link
-from tests.factories import make_small_catalog
+from tests.factories import (
+    FeedbackFactory,
+    FollowedArtistFactory,
+    PlayFactory,
+    PlaylistFactory,
+    TastePreferenceFactory,
+    TopArtistFactory,
+    TopTrackFactory,
+    UserFactory,
+    make_small_catalog,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +44,7 @@ def artist(name: str) -> Artist:
 
 
 def play(user, track: Track, *, days_ago: float) -> None:
-    Play.objects.create(user=user, track=track, played_at=timezone.now() - timedelta(days=days_ago))
-
-
-def playlist(name: str, members: list[Track], *, owner=None) -> Playlist:
-    created = Playlist.objects.create(spotify_id=f"pl-{name}", name=name, owner=owner)
-    PlaylistItem.objects.bulk_create(
-        PlaylistItem(playlist=created, track=track, position=index) for index, track in enumerate(members)
-    )
-    return created
+    PlayFactory.create(user=user, track=track, played_at=timezone.now() - timedelta(days=days_ago))
 
 
 def candidate_rows(user) -> list[tuple]:
@@ -57,11 +58,11 @@ def candidate_rows(user) -> list[tuple]:
 @pytest.fixture
 def alice_history(alice, tracks):
     """Alice follows Nora Vale and plays her; Coral is a long-term top artist; Iron Vow one old play."""
-    FollowedArtist.objects.create(user=alice, artist=artist("Nora Vale"))
-    TopTrack.objects.create(user=alice, track=tracks["Rainy Window"], time_range=TimeRange.SHORT, rank=1)
+    FollowedArtistFactory.create(user=alice, artist=artist("Nora Vale"))
+    TopTrackFactory.create(user=alice, track=tracks["Rainy Window"], time_range=TimeRange.SHORT, rank=1)
     play(alice, tracks["Rainy Window"], days_ago=1)
     play(alice, tracks["Rainy Window"], days_ago=2)
-    TopArtist.objects.create(user=alice, artist=artist("Coral"), time_range=TimeRange.LONG, rank=1)
+    TopArtistFactory.create(user=alice, artist=artist("Coral"), time_range=TimeRange.LONG, rank=1)
     play(alice, tracks["Riot Engine"], days_ago=90)
     return alice
 
@@ -76,8 +77,8 @@ def test_affinity_ranks_followed_top_and_recent_artists_above_an_old_play(alice_
 
 
 def test_affinity_weighs_short_term_top_tracks_above_long_term_ones(alice, tracks):
-    TopTrack.objects.create(user=alice, track=tracks["Sunburst"], time_range=TimeRange.LONG, rank=1)
-    TopTrack.objects.create(user=alice, track=tracks["Slow Tide"], time_range=TimeRange.SHORT, rank=1)
+    TopTrackFactory.create(user=alice, track=tracks["Sunburst"], time_range=TimeRange.LONG, rank=1)
+    TopTrackFactory.create(user=alice, track=tracks["Slow Tide"], time_range=TimeRange.SHORT, rank=1)
 
     affinity = recall.artist_affinity(user=alice)
 
@@ -85,9 +86,9 @@ def test_affinity_weighs_short_term_top_tracks_above_long_term_ones(alice, track
 
 
 def test_affinity_drops_rejected_artists_and_boosts_asked_for_ones(alice_history):
-    FollowedArtist.objects.create(user=alice_history, artist=artist("Solar Kids"))
+    FollowedArtistFactory.create(user=alice_history, artist=artist("Solar Kids"))
     for name, liked in (("Solar Kids", False), ("Desk Plant", True)):
-        TastePreference.objects.create(
+        TastePreferenceFactory.create(
             user=alice_history, kind=TastePreference.Kind.ARTIST, value=artist(name).spotify_id, liked=liked
         )
 
@@ -99,10 +100,10 @@ def test_affinity_drops_rejected_artists_and_boosts_asked_for_ones(alice_history
 
 def test_cooccurrence_finds_playlist_neighbours_and_never_reads_others_playlists(alice, charlie, tracks):
     play(alice, tracks["Rainy Window"], days_ago=1)
-    playlist("rainy", [tracks["Rainy Window"], tracks["Grey Morning"], tracks["Paper Boats"]])
+    PlaylistFactory.create(tracks=[tracks["Rainy Window"], tracks["Grey Morning"], tracks["Paper Boats"]])
     big = [tracks[name] for name in ("Rainy Window", "Sunburst", "Riot Engine", "Fist Up", "Happy Feet")]
-    playlist("everything", [*big, tracks["Road Trip"], tracks["Summer Crush"]])
-    playlist("charlie's", [tracks["Rainy Window"], tracks["Moonlit Sonata"]], owner=charlie)
+    PlaylistFactory.create(tracks=[*big, tracks["Road Trip"], tracks["Summer Crush"]])
+    PlaylistFactory.create(owner=charlie, tracks=[tracks["Rainy Window"], tracks["Moonlit Sonata"]])
 
     found = dict(recall.cooccurring_tracks(user=alice))
 
@@ -115,8 +116,8 @@ def test_cooccurrence_finds_playlist_neighbours_and_never_reads_others_playlists
 def test_popular_pool_blends_catalog_popularity_playlists_and_listeners_here(alice, charlie, tracks):
     Track.objects.update(popularity=50)
     Track.objects.filter(pk=tracks["Sunburst"].pk).update(popularity=100)
-    playlist("a", [tracks["Happy Feet"], tracks["Neon Smiles"]])
-    playlist("b", [tracks["Happy Feet"]])
+    PlaylistFactory.create(tracks=[tracks["Happy Feet"], tracks["Neon Smiles"]])
+    PlaylistFactory.create(tracks=[tracks["Happy Feet"]])
     play(alice, tracks["Neon Smiles"], days_ago=1)
     play(charlie, tracks["Tea at Dawn"], days_ago=2)
     play(charlie, tracks["Road Trip"], days_ago=60)  # too long ago to count
@@ -131,14 +132,14 @@ def test_popular_pool_blends_catalog_popularity_playlists_and_listeners_here(ali
 
 def test_known_and_disliked_tracks_never_become_candidates(alice_history, tracks):
     alice = alice_history
-    Feedback.objects.create(user=alice, track=tracks["Sunburst"], kind=Feedback.Kind.DISLIKE)
+    FeedbackFactory.create(user=alice, track=tracks["Sunburst"], kind=Feedback.Kind.DISLIKE)
     for kind, value in (
         (TastePreference.Kind.TRACK, tracks["Happy Feet"].spotify_id),
         (TastePreference.Kind.ARTIST, artist("Elm & Ash").spotify_id),
         (TastePreference.Kind.GENRE, "Metal"),
     ):
-        TastePreference.objects.create(user=alice, kind=kind, value=value, liked=False)
-    playlist("folk", [tracks["Rainy Window"], tracks["Grey Morning"], tracks["Quiet Harbour"]])
+        TastePreferenceFactory.create(user=alice, kind=kind, value=value, liked=False)
+    PlaylistFactory.create(tracks=[tracks["Rainy Window"], tracks["Grey Morning"], tracks["Quiet Harbour"]])
 
     report = recall.recall_candidates_for_user(user=alice)
 
@@ -156,7 +157,7 @@ def test_known_and_disliked_tracks_never_become_candidates(alice_history, tracks
 def test_a_second_recall_rewrites_the_same_rows_and_drops_what_fell_out(alice_history, tracks):
     first = recall.recall_candidates_for_user(user=alice_history)
     rows = candidate_rows(alice_history)
-    Feedback.objects.create(user=alice_history, track=tracks["Quiet Harbour"], kind=Feedback.Kind.DISLIKE)
+    FeedbackFactory.create(user=alice_history, track=tracks["Quiet Harbour"], kind=Feedback.Kind.DISLIKE)
 
     second = recall.recall_candidates_for_user(user=alice_history)
 
@@ -166,7 +167,7 @@ def test_a_second_recall_rewrites_the_same_rows_and_drops_what_fell_out(alice_hi
 
 
 def test_recall_is_bounded_and_shares_the_bound_between_sources(alice_history, tracks):
-    playlist("folk", [tracks["Rainy Window"], tracks["Grey Morning"], tracks["Paper Boats"]])
+    PlaylistFactory.create(tracks=[tracks["Rainy Window"], tracks["Grey Morning"], tracks["Paper Boats"]])
 
     report = recall.recall_candidates_for_user(user=alice_history, max_candidates=6)
 
@@ -192,7 +193,7 @@ def test_listeners_with_stale_or_no_candidates_are_due(alice, charlie, tracks):
     recall.recall_candidates_for_user(user=alice)
     recall.recall_candidates_for_user(user=charlie)
     Candidate.objects.filter(user=charlie).update(fetched_at=timezone.now() - timedelta(hours=13))
-    newcomer = User.objects.create_user("newcomer@example.com", "a decent passphrase")
+    newcomer = UserFactory.create(email="newcomer@example.com")
 
     assert recall.users_due_for_recall() == [charlie.pk, newcomer.pk]
     with mock.patch.object(recall_candidates, "delay") as delay:

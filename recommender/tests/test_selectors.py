@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.models import Feedback, ListenerSettings, RankingWeights, ServedList, TastePreference
+from recommender.models import Feedback, TastePreference
 from recommender.pool import profile_vectors
 from recommender.rank import Weights
 from recommender.selectors import (
@@ -16,23 +16,31 @@ from recommender.selectors import (
     site_weights_get,
 )
 from spotify.models import TimeRange
-from tests.factories import FeedbackFactory, PlayFactory, TastePreferenceFactory, TopTrackFactory
+from tests.factories import (
+    FeedbackFactory,
+    ListenerSettingsFactory,
+    PlayFactory,
+    RankingWeightsFactory,
+    ServedListFactory,
+    TastePreferenceFactory,
+    TopTrackFactory,
+)
 
 
 def test_it_uses_the_default_weights_until_an_admin_saves_some(db):
     assert site_weights_get() == Weights()
 
-    RankingWeights.objects.create(alpha_emotion=1.5, buckets=1, candidate_pool=300)
-    RankingWeights.objects.create(alpha_emotion=0.5, buckets=2, candidate_pool=200)
+    RankingWeightsFactory.create(alpha_emotion=1.5, buckets=1, candidate_pool=300)
+    RankingWeightsFactory.create(alpha_emotion=0.5, buckets=2, candidate_pool=200)
 
     weights = site_weights_get()
     assert (weights.alpha, weights.buckets, weights.candidate_pool) == (0.5, 2, 200)
 
 
 def test_a_listeners_overrides_replace_only_what_they_set(alice):
-    RankingWeights.objects.create(alpha_emotion=1.5, beta_recent=0.4, temperature=0.2)
+    RankingWeightsFactory.create(alpha_emotion=1.5, beta_recent=0.4, temperature=0.2)
     assert listener_settings_get(user=alice).pk is None
-    ListenerSettings.objects.create(user=alice, beta_recent=0.9)
+    ListenerSettingsFactory.create(user=alice, beta_recent=0.9)
 
     weights = effective_weights_get(user=alice)
 
@@ -90,7 +98,7 @@ def test_feedback_totals_add_up_per_track_and_reach_the_tracks_artists(alice, ch
 def test_the_last_served_bucket_is_the_newest_lists(alice, charlie):
     assert last_served_bucket_get(user=alice) is None
     for bucket in (2, 1):
-        ServedList.objects.create(user=alice, mood_label="joy", valence=0.5, arousal=0.5, bucket=bucket)
-    ServedList.objects.create(user=charlie, mood_label="joy", valence=0.5, arousal=0.5, bucket=0)
+        ServedListFactory.create(user=alice, bucket=bucket)
+    ServedListFactory.create(user=charlie, bucket=0)
 
     assert last_served_bucket_get(user=alice) == 1

@@ -7,11 +7,19 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from catalog.models import Album, Artist, Track, TrackArtist
-from recommender.models import RankingWeights, TrackProfile
+from catalog.models import Track
+from recommender.models import TrackProfile
 from recommender.profiles import track_profiles_embed_missing, track_profiles_refresh
 from recommender.services import recommend_tracks
-from spotify.models import Play, TimeRange, TopTrack
+from spotify.models import TimeRange
+from tests.factories import (
+    AlbumFactory,
+    ArtistFactory,
+    PlayFactory,
+    RankingWeightsFactory,
+    TopTrackFactory,
+    TrackFactory,
+)
 
 # (mood, genre, artists, valence range, energy range, tempo, acousticness, danceability, mode)
 MOODS = [
@@ -30,19 +38,15 @@ TRACKS = 4 * PER_MOOD
 def _make_catalog() -> dict[str, list[Track]]:
     catalog: dict[str, list[Track]] = {}
     for mood, genre, (v_low, v_high), (e_low, e_high), tempo, acoustic, dance, mode in MOODS:
-        artists = [
-            Artist.objects.create(spotify_id=f"ar-{mood}-{index}", name=f"{mood.title()} Singer {index}")
-            for index in range(6)
-        ]
-        album = Album.objects.create(spotify_id=f"al-{mood}", name=f"{mood.title()} Songs")
+        artists = [ArtistFactory.create(name=f"{mood.title()} Singer {index}") for index in range(6)]
+        album = AlbumFactory.create(name=f"{mood.title()} Songs")
         catalog[mood] = []
         for index in range(PER_MOOD):
             step = index / (PER_MOOD - 1)
-            track = Track.objects.create(
-                spotify_id=f"tr-{mood}-{index}",
+            track = TrackFactory.create(
                 name=f"{mood.title()} Song {index}",
                 album=album,
-                duration_ms=200_000,
+                artists=[artists[ARTIST_OF_TRACK[index]]],
                 popularity=40 + index,
                 genre=genre,
                 valence=v_low + step * (v_high - v_low),
@@ -52,7 +56,6 @@ def _make_catalog() -> dict[str, list[Track]]:
                 danceability=dance,
                 mode=mode,
             )
-            TrackArtist.objects.create(track=track, artist=artists[ARTIST_OF_TRACK[index]], position=0)
             catalog[mood].append(track)
     return catalog
 
@@ -111,8 +114,8 @@ def test_it_ranks_low_valence_tracks_higher_for_a_sad_mood_than_a_joyful_one(ali
 
 def test_it_leaves_out_tracks_the_listener_already_knows(alice, charlie, catalog):
     top, played, excluded = catalog["sad"][0], catalog["sad"][4], catalog["sad"][6]
-    TopTrack.objects.create(user=alice, track=top, time_range=TimeRange.SHORT, rank=1)
-    Play.objects.create(user=alice, track=played, played_at=datetime(2026, 1, 1, tzinfo=UTC))
+    TopTrackFactory.create(user=alice, track=top, time_range=TimeRange.SHORT, rank=1)
+    PlayFactory.create(user=alice, track=played, played_at=datetime(2026, 1, 1, tzinfo=UTC))
 
     for seed in range(5):
         ids = {
@@ -120,7 +123,7 @@ def test_it_leaves_out_tracks_the_listener_already_knows(alice, charlie, catalog
             for t in _recommend(alice, "sadness", -0.7, -0.4, seed, exclude_track_ids=[excluded.pk])
         }
         assert ids.isdisjoint({top.pk, played.pk, excluded.pk})
-    RankingWeights.objects.create(max_per_artist=PER_MOOD, buckets=1)  # let everything through
+    RankingWeightsFactory.create(max_per_artist=PER_MOOD, buckets=1)  # let everything through
     charlie_ids = {t.track_id for t in _recommend(charlie, "sadness", -0.7, -0.4, count=TRACKS)}
     assert len(charlie_ids) == TRACKS
     assert {top.pk, played.pk} <= charlie_ids

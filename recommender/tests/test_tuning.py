@@ -10,9 +10,17 @@ from django.utils import timezone
 
 from catalog.models import Track
 from mood.perception import mood_from_text
-from recommender.models import Candidate, Feedback, ListenerSettings, RankingWeights, ServedList
+from recommender.models import Feedback, RankingWeights, ServedList
 from recommender.services import feedback_record, recommend_for_mood, recommend_tracks
-from spotify.models import Play, TimeRange, TopTrack
+from spotify.models import TimeRange
+from tests.factories import (
+    CandidateFactory,
+    ListenerSettingsFactory,
+    PlayFactory,
+    RankingWeightsFactory,
+    TopTrackFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +35,7 @@ def sad_list(user, *, seed: int = 0, count: int = 5):
 
 def give_history(user) -> None:
     """One play, so the ranker is not in cold start (which samples hotter on purpose)."""
-    Play.objects.create(
+    PlayFactory.create(
         user=user, track=Track.objects.get(name="Road Trip"), played_at=datetime(2026, 1, 1, tzinfo=UTC)
     )
 
@@ -37,9 +45,9 @@ def mean_valence(tracks) -> float:
 
 
 def test_changing_alpha_beta_gamma_in_the_admin_changes_the_next_recommendation(client, alice, small_catalog):
-    admin = type(alice).objects.create_superuser("admin@example.com", "admin pass 12345")
+    admin = UserFactory.create(email="admin@example.com", admin=True)
     for rank, name in enumerate(HAPPY, start=1):  # Alice's favourites are bright dance-pop
-        TopTrack.objects.create(
+        TopTrackFactory.create(
             user=alice, track=Track.objects.get(name=name), time_range=TimeRange.SHORT, rank=rank
         )
     client.force_login(admin)
@@ -67,7 +75,7 @@ def test_changing_alpha_beta_gamma_in_the_admin_changes_the_next_recommendation(
 
 
 def test_the_admin_refuses_nonsense_weights(client, alice):
-    admin = type(alice).objects.create_superuser("admin@example.com", "admin pass 12345")
+    admin = UserFactory.create(email="admin@example.com", admin=True)
     client.force_login(admin)
     response = client.post(
         "/admin/recommender/rankingweights/add/",
@@ -84,10 +92,10 @@ def test_the_source_ratio_controller_changes_the_source_mix(alice, small_catalog
     now = timezone.now()
     for index, track in enumerate(small_catalog):
         source = "artists" if index % 2 else "popular"
-        Candidate.objects.create(user=alice, track=track, sources=[source], weight=0.5, fetched_at=now)
-    RankingWeights.objects.create(repeat_window=0, buckets=1, temperature=0.0)
+        CandidateFactory.create(user=alice, track=track, sources=[source], weight=0.5, fetched_at=now)
+    RankingWeightsFactory.create(repeat_window=0, buckets=1, temperature=0.0)
     give_history(alice)
-    settings = ListenerSettings.objects.create(
+    settings = ListenerSettingsFactory.create(
         user=alice, share_artists=100, share_cooccurrence=0, share_popular=0
     )
 
@@ -101,7 +109,7 @@ def test_the_source_ratio_controller_changes_the_source_mix(alice, small_catalog
 
 
 def test_sad_stay_with_me_and_lift_me_up_give_measurably_different_lists(alice, small_catalog):
-    RankingWeights.objects.create(repeat_window=0, temperature=0.0, buckets=1)  # deterministic
+    RankingWeightsFactory.create(repeat_window=0, temperature=0.0, buckets=1)  # deterministic
     give_history(alice)
 
     def picks(text: str):
@@ -116,7 +124,7 @@ def test_sad_stay_with_me_and_lift_me_up_give_measurably_different_lists(alice, 
 
 
 def test_feedback_changes_the_next_ranking(alice, small_catalog):
-    RankingWeights.objects.create(repeat_window=0, temperature=0.0, buckets=1, feedback=3.0)
+    RankingWeightsFactory.create(repeat_window=0, temperature=0.0, buckets=1, feedback=3.0)
     give_history(alice)
     before = sad_list(alice)
     disliked = before[0]
@@ -132,12 +140,12 @@ def test_feedback_changes_the_next_ranking(alice, small_catalog):
 
 
 def test_a_listener_with_history_is_not_served_a_cold_start_list(alice, small_catalog):
-    Play.objects.create(user=alice, track=small_catalog[0], played_at=datetime(2026, 1, 1, tzinfo=UTC))
-    Candidate.objects.create(
+    PlayFactory.create(user=alice, track=small_catalog[0], played_at=datetime(2026, 1, 1, tzinfo=UTC))
+    CandidateFactory.create(
         user=alice, track=small_catalog[1], sources=["artists"], weight=1.0, fetched_at=timezone.now()
     )
     sad_list(alice)
     assert ServedList.objects.get(user=alice).cold_start is False
 
-    sad_list(type(alice).objects.create_user("new@example.com", "a long enough pass 42"))
+    sad_list(UserFactory.create(email="new@example.com"))
     assert ServedList.objects.get(user__email="new@example.com").cold_start is True

@@ -16,6 +16,7 @@ from spotify.models import FollowedArtist, LibrarySync, Play, SpotifyLink, TopAr
 from spotify.selectors import libraries_due_for_sync, spotify_status
 from spotify.tasks import retry_delay, sync_library
 from tests.emulator import MALIK, NORA, consented_link
+from tests.factories import LibrarySyncFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +142,7 @@ def test_only_stale_or_never_synced_connected_libraries_are_due(spotify_at, alic
 
 def test_a_sync_does_nothing_while_another_runs_but_takes_over_a_dead_one(spotify_at, alice):
     consented_link(spotify_at, alice)
-    LibrarySync.objects.create(user=alice, state=LibrarySync.State.RUNNING, started_at=timezone.now())
+    LibrarySyncFactory.create(user=alice, state=LibrarySync.State.RUNNING, started_at=timezone.now())
     before = spotify_at.requests_made()
 
     assert isinstance(services.library_sync(user=alice), services.SyncSkipped)
