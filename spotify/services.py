@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from catalog.bulk import pks_by_spotify_id
-from catalog.models import Playlist, Track
+from catalog.models import Artist, Playlist, Track
 from catalog.services import (
     artists_save,
     catalog_save,
@@ -67,7 +67,9 @@ def artists_upsert(artists: Iterable[ArtistInfo]) -> dict[str, int]:
     by_id = {artist.id: artist for artist in artists}
     if not by_id:
         return {}
-    return artists_save([_artist(artist) for artist in by_id.values()])
+    known = pks_by_spotify_id(Artist, by_id)
+    missing = [_artist(artist) for artist_id, artist in by_id.items() if artist_id not in known]
+    return {**known, **artists_save(missing)} if missing else known
 
 
 def tracks_upsert(tracks: Iterable[TrackInfo]) -> dict[str, int]:
