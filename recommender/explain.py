@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mood.mood_text import reason_for_track
+from mood.track_mood import TRACK_MOODS, mood_of
 from recommender.pool import MOOD_SOURCE, TrackRow
 from recommender.types import RecommendedTrack
 
@@ -38,6 +38,33 @@ def explanation(*, reason: str, sources: Sequence[str], parts: dict[str, float])
     return " · ".join(bits)
 
 
+# The track's mood, as the card's reason opens with it, and what the target was for.
+MOOD_WORDS = {"happy": "happy", "sad": "sad", "calm": "calm", "energetic": "energetic"}
+TARGET_WORDS = {
+    "happy": "for a happy mood",
+    "sad": "to stay with a low mood",
+    "calm": "to help you unwind",
+    "energetic": "to lift your energy",
+}
+SURE = 0.6  # below this the reason says "leaning calm" rather than "calm"
+
+
+def mood_reason(
+    *, moods: np.ndarray | None, target: np.ndarray, genre: str, acousticness: float | None, lift: bool
+) -> str:
+    """ "Calm acoustic ambient — to help you unwind": the track's learned mood, what it is, and
+    what the list is for, in words a listener uses."""
+    kind = " ".join(word for word in ("acoustic" if (acousticness or 0) >= 0.6 else "", genre) if word)
+    aim = "to lift your mood" if lift else TARGET_WORDS[TRACK_MOODS[int(np.argmax(target))]]
+    if moods is None or np.isnan(moods).any():
+        described = kind or "track"
+        return f"{described[0].upper()}{described[1:]} close to your words — {aim}"
+    mood, confidence = mood_of(moods)
+    adjective = MOOD_WORDS[mood] if confidence >= SURE else f"leaning {MOOD_WORDS[mood]}"
+    described = f"{adjective} {kind or 'track'}"
+    return f"{described[0].upper()}{described[1:]} — {aim}"
+
+
 def recommended_track(
     track: TrackRow,
     artists: list[tuple[int, str]],
@@ -45,24 +72,21 @@ def recommended_track(
     score: float,
     parts: dict[str, float],
     sources: list[str],
-    label: str,
     valence: float,
     energy: float,
+    moods: np.ndarray,
+    target: np.ndarray,
     lift: bool,
 ) -> RecommendedTrack:
-    """The card for one pick: ``valence``/``energy`` as ranked (NaN when unknown), the reason in
-    words, and, when ``lift``, the reason says the track is there to lift the listener's mood."""
+    """The card for one pick: ``valence``/``energy`` as ranked (NaN when unknown), its learned
+    mood, and the reason in words; when ``lift``, the reason says it is there to lift the mood."""
     known_valence = None if np.isnan(valence) else float(valence)
     known_energy = None if np.isnan(energy) else float(energy)
-    reason = reason_for_track(
-        label=label,
-        genre=track.genre,
-        valence=known_valence,
-        energy=known_energy,
-        acousticness=track.acousticness,
+    known_moods = None if np.isnan(moods).any() else moods
+    reason = mood_reason(
+        moods=known_moods, target=target, genre=track.genre, acousticness=track.acousticness, lift=lift
     )
-    if lift:
-        reason = f"{reason.rsplit(' — ', 1)[0]} — to lift your mood"
+    mood, confidence = mood_of(known_moods) if known_moods is not None else ("", None)
     return RecommendedTrack(
         track_id=track.id,
         spotify_id=track.spotify_id,
@@ -78,4 +102,6 @@ def recommended_track(
         sources=sources,
         parts={name: round(value, 4) for name, value in parts.items()},
         lifted=lift,
+        mood=mood,
+        mood_confidence=None if confidence is None else round(confidence, 2),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from pgvector.django import HnswIndex, VectorField
@@ -26,6 +27,18 @@ class TrackProfile(models.Model):
     affect_confidence = models.FloatField(null=True, blank=True)
     lyrics_status = models.CharField(
         max_length=10, default="unknown", help_text="unknown | found | missing | error (offline: missing)"
+    )
+    # The track's mood as people label it (mood.track_mood), in TRACK_MOODS order: ``mood_own``
+    # from its own signals, ``mood`` with what the database adds (artist, playlists, listeners).
+    mood_own = ArrayField(models.FloatField(), size=4, null=True, blank=True)
+    mood = ArrayField(models.FloatField(), size=4, null=True, blank=True)
+    mood_label = models.CharField(max_length=12, blank=True, help_text="the most likely mood")
+    mood_confidence = models.FloatField(null=True, blank=True, help_text="its probability")
+    mood_signals = models.CharField(
+        max_length=80, blank=True, help_text="features | text, artist, playlists, listeners"
+    )
+    mood_hash = models.CharField(
+        max_length=64, blank=True, help_text="inputs of mood_own; recompute on change"
     )
 
     class Meta:
@@ -66,7 +79,10 @@ class RankingWeights(models.Model):
     alpha_emotion = models.FloatField(default=2.0, help_text="α: similarity to the mood target")
     beta_recent = models.FloatField(default=0.6, help_text="β: similarity to recent plays")
     gamma_top = models.FloatField(default=0.6, help_text="γ: similarity to top tracks")
-    fit = models.FloatField(default=1.0, help_text="valence/energy inside the mood's target region")
+    fit = models.FloatField(
+        default=3.0,
+        help_text="mood fit: how likely the track carries the asked-for mood (learned track moods)",
+    )
     popularity = models.FloatField(default=0.15, help_text="popularity prior")
     preference = models.FloatField(default=1.0, help_text="asked-for genres/artists up, rejected down")
     feedback = models.FloatField(default=1.0, help_text="👍/saved up, 👎/skip down")
@@ -209,6 +225,7 @@ class ServedList(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     request_text = models.TextField(blank=True)
     mood_label = models.CharField(max_length=20)
+    track_mood = models.CharField(max_length=12, blank=True, help_text="the track mood the list aimed at")
     valence = models.FloatField()
     arousal = models.FloatField()
     strategy = models.CharField(max_length=10, choices=MoodStrategy.choices, default=MoodStrategy.STAY)

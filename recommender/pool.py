@@ -181,12 +181,14 @@ class TrackRow:
 @dataclass(frozen=True)
 class PoolRow:
     """One pooled track as ranking reads it: the track, its credited artists in order (id, name),
-    its profile embedding and this listener's recall weight (None when recall did not find it)."""
+    its profile embedding, this listener's recall weight (None when recall did not find it) and
+    its mood distribution (TRACK_MOODS order; None until the worker has computed it)."""
 
     track: TrackRow
     artists: list[tuple[int, str]]
     embedding: np.ndarray
     recall_weight: float | None
+    moods: list[float] | None = None
 
 
 def pool_rows(*, user: User, track_ids: Sequence[int]) -> list[PoolRow]:
@@ -204,7 +206,7 @@ def pool_rows(*, user: User, track_ids: Sequence[int]) -> list[PoolRow]:
         )
         SELECT t.id, t.spotify_id, t.name, COALESCE(al.name, ''), t.duration_ms, t.explicit, t.popularity,
                t.genre, t.subgenre, t.valence, t.energy, t.acousticness, p.valence, p.energy,
-               cr.artist_ids, cr.names, vector_send(p.embedding), c.weight
+               cr.artist_ids, cr.names, vector_send(p.embedding), c.weight, p.mood
           FROM {track} t
           JOIN {profile} p ON p.track_id = t.id AND p.embedding IS NOT NULL
           LEFT JOIN {album} al ON al.id = t.album_id
@@ -221,6 +223,7 @@ def pool_rows(*, user: User, track_ids: Sequence[int]) -> list[PoolRow]:
             artists=list(zip(row[14] or [], row[15] or [], strict=True)),
             embedding=vector_from_send(row[16]),
             recall_weight=row[17],
+            moods=row[18],
         )
         for row in rows
     ]

@@ -25,6 +25,7 @@ from mood.mood_text import lyrics_mood_words, lyrics_words_in, mood_text_for_tra
 from recommender.affect import track_affect_refresh
 from recommender.lyrics import LyricsResult, configured_lyrics_providers, lyrics_for_track
 from recommender.models import TrackProfile
+from recommender.track_moods import track_mood_refresh
 
 # Vectors kept across the chunks of one refresh, by text hash: ~1.5 KB each.
 MEMO_LIMIT = 20_000
@@ -165,7 +166,7 @@ def _refresh_chunk(track_ids: Sequence[int], vectors: dict[str, np.ndarray]) -> 
 
 def track_profiles_refresh(*, track_ids: Iterable[int] | None = None, batch_size: int = 256) -> int:
     """Build mood texts, embed the tracks whose text changed or that have no vector yet,
-    set their lyrics status and then their valence/energy.
+    set their lyrics status, then their valence/energy and their mood (``track_moods``).
 
     ``track_ids`` None means the whole catalog. Returns how many profiles were embedded;
     a second run over unchanged tracks returns 0.
@@ -183,6 +184,7 @@ def track_profiles_refresh(*, track_ids: Iterable[int] | None = None, batch_size
         _refresh_chunk(ids[start : start + batch_size], vectors) for start in range(0, len(ids), batch_size)
     )
     track_affect_refresh(track_ids=None if track_ids is None else ids)
+    track_mood_refresh(track_ids=None if track_ids is None else ids)
     return embedded
 
 

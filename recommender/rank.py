@@ -1,9 +1,9 @@
 """Ranking math: plain numpy in, scores and chosen indices out, no database.
 
 A candidate's score blends how close its mood text is to the mood query (cosine
-similarity), how well its valence/energy sit in the mood's target region, and a small
-popularity prior. The final list is sampled, not cut: softmax sampling without
-replacement (the Gumbel top-k trick) gives a different list each time that still favours
+similarity), how likely it is to carry the track moods the target asks for (its learned
+mood distribution, ``mood.track_mood``), and a small popularity prior. The final list is
+sampled, not cut: softmax sampling without replacement (the Gumbel top-k trick) gives a different list each time that still favours
 the best fits, and no artist appears more than a set number of times.
 """
 
@@ -14,17 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mood.target import TargetRegion
-
-# A track without audio features neither wins nor loses on fit.
-UNKNOWN_FIT = 0.5
+from mood.track_mood import UNIFORM
 
 
-def region_fit(valence: np.ndarray, energy: np.ndarray, region: TargetRegion) -> np.ndarray:
-    """A Gaussian bump in [0, 1] around the region's centre; NaN (unknown) features get UNKNOWN_FIT."""
-    distance_sq = (valence - region.valence) ** 2 + (energy - region.energy) ** 2
-    fit = np.exp(-distance_sq / (2 * region.width**2))
-    return np.where(np.isnan(fit), UNKNOWN_FIT, fit)
+def mood_fit(moods: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per candidate, in [0, 1]: the probability that it carries a mood the target asks for
+    (Σ target·p). A track whose mood is unknown (a NaN row) counts as uniform: neither wins."""
+    known = np.where(np.isnan(moods).any(axis=1, keepdims=True), UNIFORM, moods)
+    return known @ np.asarray(target, dtype=np.float64)
 
 
 # --- The full ranker (issue 4): α·emotion + β·recent + γ·top + fit, preferences, feedback ---------
@@ -37,7 +34,7 @@ class Weights:
     alpha: float = 2.0
     beta: float = 0.6
     gamma: float = 0.6
-    fit: float = 1.0
+    fit: float = 3.0
     popularity: float = 0.15
     preference: float = 1.0
     feedback: float = 1.0
@@ -56,6 +53,7 @@ class CandidateArrays:
     embeddings: np.ndarray
     valence: np.ndarray
     energy: np.ndarray
+    moods: np.ndarray  # (n, TRACK_MOODS): each track's mood distribution, NaN rows when unknown
     popularity: np.ndarray
     artists: list[tuple[int, ...]]
     sources: list[tuple[str, ...]]
@@ -125,7 +123,7 @@ def score_parts(
     query: np.ndarray,
     recent: np.ndarray | None,
     top: np.ndarray | None,
-    region: TargetRegion,
+    target: np.ndarray,
     weights: Weights,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Total score and its weighted parts (kept for explanations and the served-list record)."""
@@ -136,7 +134,7 @@ def score_parts(
         "emotion": weights.alpha * (emb @ query),
         "recent": weights.beta * (emb @ recent) if recent is not None else zeros,
         "top": weights.gamma * (emb @ top) if top is not None else zeros,
-        "fit": weights.fit * region_fit(candidates.valence, candidates.energy, region),
+        "fit": weights.fit * mood_fit(candidates.moods, target),
         "popularity": weights.popularity
         * np.where(np.isnan(candidates.popularity), 0.5, np.clip(candidates.popularity, 0, 100) / 100),
         "preference": weights.preference * candidates.preference,

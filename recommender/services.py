@@ -19,7 +19,8 @@ from django.db import transaction
 from mood.encoder import DIMENSIONS, embed_text
 from mood.mood_text import mood_query_text
 from mood.perception import EmotionEstimate
-from mood.target import TargetRegion, listening_target, target_region
+from mood.target import listening_target, mood_centre, target_moods
+from mood.track_mood import TRACK_MOODS
 from recommender.explain import recommended_track
 from recommender.models import Feedback, MoodStrategy, ServedItem, ServedList
 from recommender.pool import (
@@ -94,6 +95,7 @@ def recommend_tracks(
     allow_explicit: bool | None = None,
     record: bool = True,
     focus: Focus | None = None,
+    moods: Sequence[float] | None = None,
 ) -> list[RecommendedTrack]:
     """Up to ``count`` tracks new to ``user`` that fit the mood, each with its reasons.
 
@@ -101,6 +103,9 @@ def recommend_tracks(
     the listener was served in the last ``repeat_window`` lists: the same mood twice gives
     two different lists that both fit. Empty when nothing is embedded yet. With ``record``
     the list is stored as a ServedList and each pick carries its ``served_item_id``.
+
+    ``moods`` is the mix of track moods to aim at (``mood.target``); by default it follows from
+    the label, the words and, to lift, the listener's setting.
     """
     rng = rng if rng is not None else np.random.default_rng()
     settings = listener_settings_get(user=user)
@@ -108,7 +113,8 @@ def recommend_tracks(
     strategy = strategy or settings.mood_strategy
     allow_explicit = settings.allow_explicit if allow_explicit is None else allow_explicit
     lift = strategy == MoodStrategy.LIFT and valence < 0.2
-    region, query = _aim(label=label, valence=valence, arousal=arousal, text=text, lift=lift)
+    target = np.asarray(moods, dtype=np.float64) if moods else target_moods(label, text, lift=lift)
+    query = _aim(label=label, target=target, text=text)
     focus = focus or Focus()
     excluded = (
         excluded_track_ids(user=user, repeat_window=weights.repeat_window)
@@ -122,7 +128,7 @@ def recommend_tracks(
     cold_start = not has_listening_history(user=user)
     arrays, rows = _candidate_arrays(user=user, pool=pool)
     recent, top = history_centroids_get(user=user)
-    scores, parts = score_parts(arrays, query=query, recent=recent, top=top, region=region, weights=weights)
+    scores, parts = score_parts(arrays, query=query, recent=recent, top=top, target=target, weights=weights)
 
     allowed = np.ones(len(arrays), dtype=bool) if allow_explicit else ~arrays.explicit
     allowed &= _focus_mask(arrays, [row.track for row in rows], focus, allowed)
@@ -142,9 +148,10 @@ def recommend_tracks(
             score=float(scores[index]),
             parts={name: float(values[index]) for name, values in parts.items()},
             sources=list(pool[rows[index].track.id]),
-            label=label,
             valence=arrays.valence[index],
             energy=arrays.energy[index],
+            moods=arrays.moods[index],
+            target=target,
             lift=lift,
         )
         for index in chosen
@@ -158,6 +165,7 @@ def recommend_tracks(
             valence=valence,
             arousal=arousal,
             strategy=strategy,
+            track_mood=TRACK_MOODS[int(np.argmax(target))],
             bucket=bucket or 0,
             weights=weights,
             cold_start=cold_start,
@@ -179,17 +187,18 @@ def recommend_for_mood(*, user: User, mood: EmotionEstimate, text: str, count: i
     )
 
 
-def _aim(
-    *, label: str, valence: float, arousal: float, text: str, lift: bool
-) -> tuple[TargetRegion, np.ndarray]:
-    """The target region and the embedded mood query: where the listener is, or, to ``lift``,
-    where they want to go — gently positive, a little more energy (the index is asked for that
-    place too)."""
-    if lift:
-        lifted_valence, lifted_arousal = min(valence + 0.9, 0.4), max(arousal + 0.3, -0.1)
-        region = target_region(lifted_valence, lifted_arousal)
-        return region, embed_text(mood_query_text("joy", lifted_valence, lifted_arousal, text))
-    return target_region(valence, arousal), embed_text(mood_query_text(label, valence, arousal, text))
+# The words the mood query opens with, per track mood (the query then says where that mood
+# lies in valence/energy, learned, and the listener's own words).
+QUERY_WORDS = {"happy": "joy", "sad": "sadness", "calm": "calm", "energetic": "energize"}
+
+
+def _aim(*, label: str, target: np.ndarray, text: str) -> np.ndarray:
+    """The embedded mood query: described as the tracks of the target's moods are — at the
+    learned valence/energy of those moods — so the index is asked for where they lie."""
+    valence, energy = mood_centre(target)
+    main = TRACK_MOODS[int(np.argmax(target))]
+    words = QUERY_WORDS[main] if target.max() >= 0.5 else label
+    return embed_text(mood_query_text(words, 2 * valence - 1, 2 * energy - 1, text))
 
 
 def _pool(
@@ -234,6 +243,9 @@ def _candidate_arrays(
         embeddings=embeddings / np.where(norms == 0, 1, norms),
         valence=_floats(track.affect("valence") for track in tracks),
         energy=_floats(track.affect("energy") for track in tracks),
+        moods=np.array(
+            [row.moods if row.moods else [np.nan] * len(TRACK_MOODS) for row in rows], dtype=np.float64
+        ).reshape(-1, len(TRACK_MOODS)),
         popularity=_floats(track.popularity for track in tracks),
         artists=artists,
         sources=[pool[track_id] for track_id in track_ids],
@@ -300,6 +312,7 @@ def _record(
     valence: float,
     arousal: float,
     strategy: str,
+    track_mood: str,
     bucket: int,
     weights: Weights,
     cold_start: bool,
@@ -312,6 +325,7 @@ def _record(
         valence=valence,
         arousal=arousal,
         strategy=strategy,
+        track_mood=track_mood,
         bucket=bucket,
         weights=vars(weights),
         cold_start=cold_start,

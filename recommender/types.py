@@ -22,6 +22,8 @@ class RecommendedTrack:
     parts: dict[str, float] = field(default_factory=dict, hash=False)
     served_item_id: int | None = None
     lifted: bool = False  # chosen to lift a low mood rather than meet it
+    mood: str = ""  # the track's most likely mood as people label it ("calm"), "" when unknown
+    mood_confidence: float | None = None  # its probability, for the card's "calm · 82%"
 
     def as_dict(self) -> dict[str, object]:
         """JSON-safe: plain str/int/float/None and a list of str."""

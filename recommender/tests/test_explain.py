@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from recommender.explain import explanation, recommended_track
 from recommender.pool import MOOD_SOURCE, TrackRow
 
+SAD = np.array([0.0, 1.0, 0.0, 0.0])  # the target, TRACK_MOODS order
 ROW = TrackRow(
     id=7,
     spotify_id="tr-7",
@@ -56,9 +59,10 @@ def test_a_card_carries_the_track_rounded_parts_and_unknown_affect_as_none():
         score=1.23456,
         parts={"emotion": 1.234567, "top": 0.5},
         sources=["artists"],
-        label="sadness",
         valence=0.12,
         energy=math.nan,
+        moods=np.array([0.05, 0.82, 0.1, 0.03]),
+        target=SAD,
         lift=False,
     )
 
@@ -70,13 +74,32 @@ def test_a_card_carries_the_track_rounded_parts_and_unknown_affect_as_none():
     )
     assert card.parts == {"emotion": 1.2346, "top": 0.5}
     assert (card.valence, card.energy, card.lifted) == (0.12, None, False)
+    assert (card.mood, card.mood_confidence) == ("sad", 0.82)
+    assert card.reason.startswith("Sad ")
+    assert "— to stay with a low mood" in card.reason
     assert "from artists you listen to" in card.reason and "close to your favourites" in card.reason
+
+
+def test_an_unsure_mood_is_said_as_leaning_and_an_unknown_one_not_at_all():
+    leaning = recommended_track(
+        ROW, [], score=1.0, parts={}, sources=[], valence=0.1, energy=0.2,
+        moods=np.array([0.1, 0.2, 0.45, 0.25]), target=SAD, lift=False,
+    )  # fmt: skip
+    unknown = recommended_track(
+        ROW, [], score=1.0, parts={}, sources=[], valence=0.1, energy=0.2,
+        moods=np.full(4, np.nan), target=SAD, lift=False,
+    )  # fmt: skip
+
+    assert leaning.reason.startswith("Leaning calm") and leaning.mood == "calm"
+    assert unknown.mood == "" and unknown.mood_confidence is None
+    assert "calm" not in unknown.reason and "close to your words" in unknown.reason
 
 
 def test_a_lifting_card_says_it_is_there_to_lift_the_mood():
     card = recommended_track(
-        ROW, [], score=1.0, parts={}, sources=[], label="sadness", valence=0.12, energy=0.2, lift=True
-    )
+        ROW, [], score=1.0, parts={}, sources=[], valence=0.12, energy=0.2,
+        moods=np.array([0.7, 0.1, 0.1, 0.1]), target=SAD, lift=True,
+    )  # fmt: skip
 
     assert card.lifted
     assert card.reason.endswith("— to lift your mood")

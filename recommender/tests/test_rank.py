@@ -5,36 +5,43 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from mood.target import TargetRegion
 from recommender.rank import (
-    UNKNOWN_FIT,
     CandidateArrays,
     Weights,
     feedback_scores,
+    mood_fit,
     preference_scores,
-    region_fit,
     score_parts,
     select,
 )
 
-REGION = TargetRegion(valence=0.2, energy=0.3, width=0.2)
+CALM = np.array([0.0, 0.0, 1.0, 0.0])  # the target: calm (TRACK_MOODS order happy, sad, calm, energetic)
+CALM_TRACK = [0.05, 0.1, 0.8, 0.05]
+HAPPY_TRACK = [0.8, 0.05, 0.05, 0.1]
 
 
-def test_it_fits_tracks_at_the_region_centre_best():
-    fit = region_fit(np.array([0.2, 0.4, 0.9]), np.array([0.3, 0.3, 0.9]), REGION)
+def test_it_fits_the_tracks_likeliest_to_carry_the_asked_mood_best():
+    fit = mood_fit(np.array([CALM_TRACK, HAPPY_TRACK, [0.25, 0.25, 0.3, 0.2]]), CALM)
 
-    assert fit[0] == 1.0
-    assert fit[0] > fit[1] > fit[2]
+    assert fit[0] == pytest.approx(0.8)
+    assert fit[0] > fit[2] > fit[1]
+
+
+def test_a_mixed_target_rewards_either_mood():
+    fit = mood_fit(np.array([CALM_TRACK, HAPPY_TRACK]), np.array([0.5, 0.0, 0.5, 0.0]))
+
+    assert fit[0] == pytest.approx(fit[1], abs=0.01)
 
 
 def arrays(
-    n: int, *, artists=None, valence=None, energy=None, popularity=None, embeddings=None
+    n: int, *, artists=None, valence=None, energy=None, popularity=None, embeddings=None, moods=None
 ) -> CandidateArrays:
     """Candidates with neutral defaults for whatever a test does not care about."""
     return CandidateArrays(
         embeddings=np.zeros((n, 2)) if embeddings is None else embeddings,
         valence=np.full(n, np.nan) if valence is None else valence,
         energy=np.full(n, np.nan) if energy is None else energy,
+        moods=np.full((n, 4), np.nan) if moods is None else np.asarray(moods, dtype=float),
         popularity=np.full(n, np.nan) if popularity is None else popularity,
         artists=[(i,) for i in range(n)] if artists is None else [tuple(a) for a in artists],
         sources=[("mood",)] * n,
@@ -52,7 +59,7 @@ def similarity_embeddings(similarities: list[float]) -> tuple[np.ndarray, np.nda
 
 
 def scores_of(candidates: CandidateArrays, query: np.ndarray) -> np.ndarray:
-    total, _ = score_parts(candidates, query=query, recent=None, top=None, region=REGION, weights=Weights())
+    total, _ = score_parts(candidates, query=query, recent=None, top=None, target=CALM, weights=Weights())
     return total
 
 
@@ -64,17 +71,16 @@ def draw(scores, artists, *, count, seed=0, temperature=Weights.temperature, max
     )  # fmt: skip
 
 
-def test_it_gives_tracks_without_features_a_middling_fit():
-    fit = region_fit(np.array([np.nan, 0.2]), np.array([0.5, np.nan]), REGION)
+def test_it_gives_tracks_of_unknown_mood_a_middling_fit():
+    fit = mood_fit(np.array([[np.nan] * 4, CALM_TRACK]), CALM)
 
-    assert list(fit) == [UNKNOWN_FIT, UNKNOWN_FIT]
+    assert fit[0] == pytest.approx(0.25)
 
 
 def test_it_lets_mood_fit_outweigh_a_small_similarity_edge():
     embeddings, query = similarity_embeddings([0.50, 0.55])
     candidates = arrays(
-        2, embeddings=embeddings, valence=np.array([0.2, 0.9]), energy=np.array([0.3, 0.9]),
-        popularity=np.array([50.0, 50.0]),
+        2, embeddings=embeddings, moods=[CALM_TRACK, HAPPY_TRACK], popularity=np.array([50.0, 50.0]),
     )  # fmt: skip
     scores = scores_of(candidates, query)
 
@@ -84,8 +90,7 @@ def test_it_lets_mood_fit_outweigh_a_small_similarity_edge():
 def test_it_breaks_ties_with_popularity_and_treats_unknown_as_middling():
     embeddings, query = similarity_embeddings([0.5, 0.5, 0.5])
     candidates = arrays(
-        3, embeddings=embeddings, valence=np.full(3, 0.2), energy=np.full(3, 0.3),
-        popularity=np.array([90.0, np.nan, 10.0]),
+        3, embeddings=embeddings, moods=[CALM_TRACK] * 3, popularity=np.array([90.0, np.nan, 10.0]),
     )  # fmt: skip
     scores = scores_of(candidates, query)
 

@@ -150,7 +150,8 @@ def test_it_explains_each_track_in_json_safe_form(alice, catalog):
 
     data = json.loads(json.dumps(track.as_dict()))
     assert data["artists"] and data["album"] == "Sad Songs"
-    assert "— fits a low mood" in data["reason"]
+    assert "— to stay with a low mood" in data["reason"]
+    assert data["mood"] in ("happy", "sad", "calm", "energetic") and 0 < data["mood_confidence"] <= 1
     assert set(data) >= {
         "track_id",
         "spotify_id",
