@@ -57,6 +57,8 @@ class TrackCard(BaseModel):
     parts: dict[str, float] = {}
     served_item_id: int | None = None  # the served list item that feedback on a pick is credited to
     lifted: bool = False  # a pick chosen to lift a low mood rather than meet it
+    mood: str = ""  # the track's learned mood ("calm"), shown as "calm · 82%"
+    mood_confidence: float | None = None
     kind: CardKind
 
     @model_validator(mode="before")
@@ -72,6 +74,9 @@ class TrackCard(BaseModel):
         if self.kind != "pick":
             for key in PICK_ONLY:
                 data.pop(key, None)
+        if not self.mood:  # rows from before track moods keep their keys
+            data.pop("mood", None)
+            data.pop("mood_confidence", None)
         return data
 
     @classmethod

@@ -116,6 +116,7 @@ STAY_MOODS: dict[str, dict[str, float]] = {
     "energize": {"energetic": 1.0},
 }
 LIFT_MOODS: dict[str, dict[str, float]] = {
+    "neutral": {"happy": 0.7, "energetic": 0.3},
     "sadness": {"happy": 0.65, "calm": 0.35},
     "anger": {"calm": 0.6, "happy": 0.4},
     "fear": {"calm": 0.7, "happy": 0.3},

@@ -3,8 +3,9 @@
 A candidate's score blends how close its mood text is to the mood query (cosine
 similarity), how likely it is to carry the track moods the target asks for (its learned
 mood distribution, ``mood.track_mood``), and a small popularity prior. The final list is
-sampled, not cut: softmax sampling without replacement (the Gumbel top-k trick) gives a different list each time that still favours
-the best fits, and no artist appears more than a set number of times.
+sampled, not cut: softmax sampling without replacement (the Gumbel top-k trick) gives a
+different list each time that still favours the best fits, and no artist appears more than
+a set number of times.
 """
 
 from __future__ import annotations

@@ -113,7 +113,10 @@ def recommend_tracks(
     strategy = strategy or settings.mood_strategy
     allow_explicit = settings.allow_explicit if allow_explicit is None else allow_explicit
     lift = strategy == MoodStrategy.LIFT and valence < 0.2
-    target = np.asarray(moods, dtype=np.float64) if moods else target_moods(label, text, lift=lift)
+    # The caller's mix stands unless the listener's own setting asks to lift a low mood.
+    target = (
+        np.asarray(moods, dtype=np.float64) if moods and not lift else target_moods(label, text, lift=lift)
+    )
     query = _aim(label=label, target=target, text=text)
     focus = focus or Focus()
     excluded = (
@@ -184,6 +187,7 @@ def recommend_for_mood(*, user: User, mood: EmotionEstimate, text: str, count: i
         text=text,
         count=count,
         strategy=target.strategy,
+        moods=target.moods,
     )
 
 

@@ -65,9 +65,18 @@ def test_a_pick_from_the_recommender_is_a_pick_card():
         energy=None,
         score=0.91234567,
         reason="gentle",
+        mood="sad",
+        mood_confidence=0.8,
     )
     card = TrackCard.from_pick(pick)
     assert card.kind == "pick" and card.stored() == pick.as_dict() | {"kind": "pick"}
+
+
+def test_a_pick_carries_its_learned_mood_for_the_card():
+    card = TrackCard.model_validate(OLD_PICK | {"kind": "pick", "mood": "calm", "mood_confidence": 0.82})
+
+    assert card.stored()["mood"] == "calm" and card.stored()["mood_confidence"] == 0.82
+    assert "mood" not in TrackCard.model_validate(OLD_PICK).stored()
 
 
 def test_an_unreadable_row_is_left_out_not_fatal():

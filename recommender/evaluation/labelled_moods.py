@@ -272,7 +272,8 @@ def _per_mood(values: dict[str, float]) -> str:
 
 def _table(fit: MoodFit, options: LabelledMoodsOptions) -> str:
     lines = [
-        f"{len(MOOD_PHRASINGS['happy'])} phrasings per mood, each asked {ASKS_PER_PHRASING}× by a new listener, "
+        f"{len(MOOD_PHRASINGS['happy'])} phrasings per mood, "
+        f"each asked {ASKS_PER_PHRASING}× by a new listener, "
         f"{LIST_LENGTH} picks per list ({fit.lists} lists); "
         + (
             f"out-of-fold track moods ({options.folds} folds)"
@@ -283,7 +284,8 @@ def _table(fit: MoodFit, options: LabelledMoodsOptions) -> str:
     ]
     for mood in TRACK_MOODS:
         lines.append(
-            f"{mood:<10} {fit.per_mood.get(mood, 0.0):>6.3f} {fit.chance[mood]:>7.3f} {fit.popularity[mood]:>11.3f}"
+            f"{mood:<10} {fit.per_mood.get(mood, 0.0):>6.3f} {fit.chance[mood]:>7.3f} "
+            f"{fit.popularity[mood]:>11.3f}"
         )
     lines.append(
         f"{'overall':<10} {fit.overall:>6.3f} {np.mean(list(fit.chance.values())):>7.3f} "

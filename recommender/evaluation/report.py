@@ -199,12 +199,14 @@ def _write_genre_blind_continuation(
 
 def _write_moods(write: Write, run: MoodRun, catalog: CatalogView) -> None:
     write(
-        f"\n== (b) mood fit, new listener (no history{', recall cold start' if run.recall_used else ''}) "
+        f"\n== (b) region share, new listener (no history{', recall cold start' if run.recall_used else ''}) "
         f"({run.seconds:.0f} s incl. repetition) =="
     )
     write(
         "in region = valence/energy within the target region's width of its centre "
-        "(target_region(v, a), strategy match); 5 lists of 10 per method, averaged"
+        "(target_region(v, a), strategy match); 5 lists of 10 per method, averaged.\n"
+        "CIRCULAR: the regions are our own rule, not what listeners feel; mood fit on human labels is "
+        "`eval_recommender --moods FILE.csv`."
     )
     rows = [
         (mood, method, base, share, distance)
@@ -223,7 +225,10 @@ def _write_moods(write: Write, run: MoodRun, catalog: CatalogView) -> None:
     overall = {}
     for method in dict.fromkeys(row[1] for row in rows):
         overall[method] = mean([row[3] for row in rows if row[1] == method])
-    write("mean over moods: " + ", ".join(f"{method} {value:.3f}" for method, value in overall.items()))
+    write(
+        "region share, mean over moods: "
+        + ", ".join(f"{method} {value:.3f}" for method, value in overall.items())
+    )
 
 
 def _write_diversity(

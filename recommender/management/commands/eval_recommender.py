@@ -65,7 +65,8 @@ class Command(BaseCommand):
             "--folds",
             type=int,
             default=0,
-            help="with --moods: label each track by a model trained without it (k folds; for files it learned from)",
+            help="with --moods: label each track by a model trained without it (k folds), "
+            "for a file the shipped model learned from",
         )
         parser.add_argument(
             "--no-ablations", action="store_true", help="with --moods: skip the per-signal contribution runs"
