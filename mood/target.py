@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -186,6 +187,27 @@ def _playlist_moods(text: str, model: TrackMoodModel) -> np.ndarray | None:
     weights = np.exp((similarity[close] - similarity.max()) / 0.05)
     mix = weights @ model.playlist_moods[close]
     return mix / mix.sum()
+
+
+# The track mood a mood name listeners use stands for ("no more sad music" → sad).
+TRACK_MOOD_OF = {"joy": "happy", "sadness": "sad", "calm": "calm", "energize": "energetic"}
+
+
+def avoided_track_moods(moods: Iterable[str]) -> set[int]:
+    """Indices (TRACK_MOODS order) of the track moods named, as track moods or as listeners name them."""
+    named = {TRACK_MOOD_OF.get(mood, mood) for mood in moods}
+    return {TRACK_MOODS.index(mood) for mood in named if mood in TRACK_MOODS}
+
+
+def target_without(target: np.ndarray, avoided: set[int]) -> np.ndarray:
+    """The target with the avoided moods taken out (the rest shared evenly when nothing is left)."""
+    if not avoided:
+        return target
+    kept = np.asarray(target, dtype=np.float64).copy()
+    kept[sorted(avoided)] = 0.0
+    if kept.sum() <= 0:
+        kept = np.array([0.0 if i in avoided else 1.0 for i in range(len(TRACK_MOODS))])
+    return kept / kept.sum()
 
 
 def felt_moods(label: str, *, lift: bool) -> np.ndarray:

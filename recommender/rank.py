@@ -17,6 +17,20 @@ import numpy as np
 
 from mood.track_mood import UNIFORM
 
+# A track this likely to carry an avoided mood is left out ("no more sad music"), as is one
+# whose likeliest mood it is.
+AVOID_ABOVE = 0.4
+
+
+def carries_mood(moods: np.ndarray, avoided: Collection[int]) -> np.ndarray:
+    """Per candidate: it may well carry one of the ``avoided`` moods (indices); unknown never does."""
+    if not avoided:
+        return np.zeros(len(moods), dtype=bool)
+    known = ~np.isnan(moods).any(axis=1)
+    values = np.nan_to_num(moods, nan=0.0)
+    likeliest = np.isin(values.argmax(axis=1), sorted(avoided))
+    return known & (likeliest | (values[:, sorted(avoided)].max(axis=1) >= AVOID_ABOVE))
+
 
 def mood_fit(moods: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Per candidate, in [0, 1]: the probability that it carries a mood the target asks for

@@ -19,7 +19,7 @@ from django.db import transaction
 from mood.encoder import DIMENSIONS, embed_text
 from mood.mood_text import mood_query_text
 from mood.perception import EmotionEstimate
-from mood.target import listening_target, mood_centre, target_moods
+from mood.target import avoided_track_moods, listening_target, mood_centre, target_moods, target_without
 from mood.track_mood import TRACK_MOODS
 from recommender.explain import recommended_track
 from recommender.models import Feedback, MoodStrategy, ServedItem, ServedList
@@ -38,6 +38,7 @@ from recommender.rank import (
     CandidateArrays,
     Weights,
     artist_buckets,
+    carries_mood,
     choose_bucket,
     feedback_scores,
     preference_scores,
@@ -96,6 +97,7 @@ def recommend_tracks(
     record: bool = True,
     focus: Focus | None = None,
     moods: Sequence[float] | None = None,
+    avoid_moods: Iterable[str] = (),
 ) -> list[RecommendedTrack]:
     """Up to ``count`` tracks new to ``user`` that fit the mood, each with its reasons.
 
@@ -105,7 +107,9 @@ def recommend_tracks(
     the list is stored as a ServedList and each pick carries its ``served_item_id``.
 
     ``moods`` is the mix of track moods to aim at (``mood.target``); by default it follows from
-    the label, the words and, to lift, the listener's setting.
+    the label, the words and, to lift, the listener's setting. ``avoid_moods`` (track moods or
+    the moods listeners name, "sadness") are taken out of the aim, and tracks that most likely
+    carry one of them are never picked.
     """
     rng = rng if rng is not None else np.random.default_rng()
     settings = listener_settings_get(user=user)
@@ -117,6 +121,8 @@ def recommend_tracks(
     target = (
         np.asarray(moods, dtype=np.float64) if moods and not lift else target_moods(label, text, lift=lift)
     )
+    avoided = avoided_track_moods(avoid_moods)
+    target = target_without(target, avoided)
     query = _aim(label=label, target=target, text=text)
     focus = focus or Focus()
     excluded = (
@@ -135,6 +141,7 @@ def recommend_tracks(
 
     allowed = np.ones(len(arrays), dtype=bool) if allow_explicit else ~arrays.explicit
     allowed &= _focus_mask(arrays, [row.track for row in rows], focus, allowed)
+    allowed &= ~carries_mood(arrays.moods, avoided)
     bucket, bucket_bonus = _bucket_choice(user=user, arrays=arrays, weights=weights, rng=rng)
     shares = None if cold_start else settings.source_shares
     if cold_start:

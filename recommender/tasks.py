@@ -18,6 +18,7 @@ from django.db import OperationalError
 from accounts.models import User
 from recommender.profiles import track_profiles_embed_missing, track_profiles_refresh
 from recommender.recall import recall_candidates_for_user, users_due_for_recall
+from recommender.track_moods import track_mood_refresh
 from spotify.errors import SpotifyError, SpotifyRateLimited
 from spotify.tasks import retry_delay
 
@@ -36,6 +37,12 @@ def refresh_track_profiles(track_ids: list[int] | None = None) -> int:
 def embed_missing_profiles() -> int:
     """Beat's sweep: embed tracks that arrived without a profile."""
     return track_profiles_embed_missing()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def refresh_track_moods() -> int:
+    """Beat, hourly: blend listeners' latest votes into every track's mood (cheap when nothing moved)."""
+    return track_mood_refresh()
 
 
 @shared_task(bind=True, max_retries=RECALL_MAX_RETRIES, acks_late=True)

@@ -280,6 +280,9 @@ SMALL_CATALOG = [
 ]
 
 
+INSTRUMENTAL_GENRES = {"ambient", "classical", "lofi"}
+
+
 def make_small_catalog() -> list[Track]:
     """SMALL_CATALOG as real rows (ids deterministic from names), one album per artist."""
     tracks = []
@@ -301,10 +304,11 @@ def make_small_catalog() -> list[Track]:
                 tempo=tempo,
                 acousticness=acoustic,
                 danceability=0.5,
-                instrumentalness=0.1,
+                # As real catalogs have them: instrumental genres, and quiet tracks mastered quieter.
+                instrumentalness=0.85 if genre in INSTRUMENTAL_GENRES else 0.05,
                 speechiness=0.05,
                 liveness=0.1,
-                loudness=-8.0,
+                loudness=round(-4.0 - 20.0 * (1 - energy) ** 2, 1),
                 mode=1,
             )
         )

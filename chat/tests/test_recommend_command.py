@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from io import StringIO
 
 import pytest
@@ -41,7 +42,9 @@ def test_it_prints_a_readable_table(alice, two_tracks):
 
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("Mood: joy")
-    assert "Ada Lane" in out.getvalue() and "fits a happy mood" in out.getvalue()
+    assert "Ada Lane" in out.getvalue() and "— for a happy mood" in out.getvalue()
+    assert lines[1].split()[:5] == ["#", "Track", "Artists", "Genre", "Mood"]
+    assert re.search(r"\b(happy|sad|calm|energetic) \d+%", lines[2])
 
 
 def test_it_refuses_an_unknown_user(db):

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from mood.perception import EmotionEstimate
-from mood.target import felt_moods, listening_target, mood_centre, requested_moods, target_moods
+from mood.target import (
+    avoided_track_moods,
+    felt_moods,
+    listening_target,
+    mood_centre,
+    requested_moods,
+    target_moods,
+    target_without,
+)
 from mood.track_mood import TRACK_MOODS
 
 NEUTRAL = EmotionEstimate("neutral", 0.0, 0.0, 0.5)
@@ -76,3 +84,13 @@ def test_a_calm_target_lies_where_peoples_calm_music_lies():
     valence, energy = mood_centre(target_moods("calm", "relax", lift=False))
 
     assert valence < 0.3 and energy < 0.3
+
+
+def test_an_avoided_mood_leaves_the_target_and_the_rest_keeps_its_shares():
+    avoided = avoided_track_moods(["sadness", "not a mood"])
+    target = target_without(np.array([0.1, 0.6, 0.3, 0.0]), avoided)
+    everything = target_without(np.array([0.0, 1.0, 0.0, 0.0]), avoided)
+
+    assert avoided == {TRACK_MOODS.index("sad")}
+    assert target == pytest.approx([0.25, 0.0, 0.75, 0.0])
+    assert everything == pytest.approx([1 / 3, 0.0, 1 / 3, 1 / 3])

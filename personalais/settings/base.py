@@ -128,6 +128,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "embed-missing-track-profiles": {"task": "recommender.tasks.embed_missing_profiles", "schedule": 300.0},
     "sync-due-libraries": {"task": "spotify.tasks.sync_due_libraries", "schedule": 900.0},
     "recall-due-candidates": {"task": "recommender.tasks.recall_due_candidates", "schedule": 1800.0},
+    # Listeners' votes (and new playlist mates) move track moods; own signals are recomputed only on change.
+    "refresh-track-moods": {"task": "recommender.tasks.refresh_track_moods", "schedule": 3600.0},
 }
 
 # --- Auth ------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 from recommender.rank import (
     CandidateArrays,
     Weights,
+    carries_mood,
     feedback_scores,
     mood_fit,
     preference_scores,
@@ -169,3 +170,11 @@ def test_it_echoes_feedback_on_a_tracks_artists_and_clips_to_one():
 
 def test_it_gives_no_feedback_score_without_feedback():
     assert list(feedback_scores([10], [(1,)], per_track={}, per_artist={1: 1.0})) == [0.0]
+
+
+def test_only_tracks_that_most_likely_carry_an_avoided_mood_are_left_out():
+    moods = np.array([CALM_TRACK, HAPPY_TRACK, [0.3, 0.4, 0.2, 0.1], [np.nan] * 4])
+
+    assert list(carries_mood(moods, {1})) == [False, False, True, False]  # sad is its likeliest mood
+    assert list(carries_mood(moods, {0})) == [False, True, False, False]
+    assert list(carries_mood(moods, set())) == [False] * 4

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from catalog.models import Track
-from recommender.models import TrackProfile
+from recommender.models import ServedList, TrackProfile
 from recommender.profiles import track_profiles_embed_missing, track_profiles_refresh
 from recommender.services import recommend_tracks
 from spotify.models import TimeRange
@@ -166,3 +166,24 @@ def test_it_explains_each_track_in_json_safe_form(alice, catalog):
 
 def test_it_recommends_nothing_before_any_profile_is_embedded(alice):
     assert _recommend(alice, "joy", 0.8, 0.5) == []
+
+
+def test_no_more_sad_music_holds_over_ten_lists_in_a_row(alice, small_catalog):
+    sad = set(TrackProfile.objects.filter(mood_label="sad").values_list("track_id", flat=True))
+    assert sad, "the small catalog has tracks that most likely feel sad"
+
+    served = []
+    for seed in range(10):
+        picks = _recommend(alice, "sadness", -0.7, -0.4, seed=seed, count=5, avoid_moods=["sadness"])
+        served += [pick.track_id for pick in picks]
+
+    assert served and not (set(served) & sad)
+    assert all(pick.mood != "sad" for pick in picks)
+
+
+def test_a_calm_request_picks_tracks_people_would_call_calm(alice, small_catalog):
+    picks = _recommend(alice, "calm", 0.0, -0.6, text="help me unwind", count=3)
+
+    assert [pick.mood for pick in picks] == ["calm"] * 3
+    assert all("to help you unwind" in pick.reason for pick in picks)
+    assert ServedList.objects.get(user=alice).track_mood == "calm"

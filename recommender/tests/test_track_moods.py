@@ -7,6 +7,7 @@ import pytest
 from catalog.models import Track
 from recommender.models import Feedback, TrackProfile
 from recommender.profiles import track_profiles_refresh
+from recommender.tasks import refresh_track_moods
 from recommender.track_moods import ALL_SIGNALS, track_mood_refresh
 from tests.factories import (
     ArtistFactory,
@@ -84,7 +85,7 @@ def test_listeners_votes_on_lists_served_for_a_mood_count_toward_the_track():
         item = ServedItemFactory.create(served=served, track=track)
         FeedbackFactory.create(user=listener, track=track, item=item, kind=Feedback.Kind.LIKE)
 
-    track_mood_refresh(track_ids=None)
+    refresh_track_moods()  # beat's hourly task
 
     after = profile(track)
     assert after.mood[2] > before + 0.2

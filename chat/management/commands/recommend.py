@@ -47,7 +47,7 @@ class Command(BaseCommand):
 
 
 def _table(tracks: list[RecommendedTrack]) -> str:
-    rows = [("#", "Track", "Artists", "Genre", "Val", "Energy", "Why")]
+    rows = [("#", "Track", "Artists", "Genre", "Mood", "Val", "Energy", "Why")]
     for number, track in enumerate(tracks, start=1):
         rows.append(
             (
@@ -55,6 +55,7 @@ def _table(tracks: list[RecommendedTrack]) -> str:
                 _cut(track.name, 32),
                 _cut(", ".join(track.artists), 24),
                 _cut(track.genre, 14),
+                f"{track.mood} {track.mood_confidence:.0%}" if track.mood_confidence is not None else "-",
                 "-" if track.valence is None else f"{track.valence:.2f}",
                 "-" if track.energy is None else f"{track.energy:.2f}",
                 track.reason,
