@@ -37,7 +37,6 @@ from pgvector.psycopg import register_vector
 from accounts.models import User
 from mood.encoder import embed_text, embed_texts
 from mood.mood_text import mood_query_text
-from mood.target import target_region
 from recommender import rank
 from recommender.models import TrackProfile
 from recommender.recall import recall_candidates_for_user
@@ -73,6 +72,9 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
 
 
+SAD = np.array([0.0, 0.85, 0.15, 0.0])  # a listening target, TRACK_MOODS order
+
+
 # --- pure ranking -------------------------------------------------------------------------------
 
 
@@ -81,6 +83,7 @@ def synthetic_candidates(n: int, rng: np.random.Generator) -> rank.CandidateArra
         embeddings=unit_rows(rng.normal(size=(n, 384))).astype(np.float32),
         valence=rng.random(n),
         energy=rng.random(n),
+        moods=rng.dirichlet(np.ones(4), n),
         popularity=rng.integers(0, 100, n).astype(float),
         artists=[(int(a),) for a in rng.integers(0, max(1, n // 4), n)],
         sources=[(SOURCES[int(s)],) for s in rng.integers(0, len(SOURCES), n)],
@@ -95,9 +98,7 @@ def rank_once(
     candidates: rank.CandidateArrays, vectors: np.ndarray, rng: np.random.Generator, weights: rank.Weights
 ) -> list[int]:
     query, recent, top = vectors
-    scores, _ = rank.score_parts(
-        candidates, query=query, recent=recent, top=top, region=target_region(-0.7, -0.4), weights=weights
-    )
+    scores, _ = rank.score_parts(candidates, query=query, recent=recent, top=top, target=SAD, weights=weights)
     return rank.select(scores, candidates, count=8, rng=rng, weights=weights, shares=SHARES)
 
 
