@@ -56,16 +56,50 @@ def copy_upsert(
     else:
         action = f"ON CONFLICT ({keys}) DO NOTHING"
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {stage}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {cols} FROM {table} WITH NO DATA")
-        with cursor.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        _stage(cursor, stage, table, cols, rows)
         suffix = f" RETURNING {quote(model._meta.pk.column)}" if returning else ""
         cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} {action}{suffix}")
         result = [r[0] for r in cursor.fetchall()] if returning else cursor.rowcount
         cursor.execute(f"DROP TABLE {stage}")
     return result
+
+
+def _stage(cursor: Any, stage: str, table: str, cols: str, rows: Sequence[Sequence[Any]]) -> None:
+    """A fresh temporary table shaped like ``cols`` of ``table``, loaded with ``rows`` by COPY."""
+    cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+    cursor.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {cols} FROM {table} WITH NO DATA")
+    with cursor.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def copy_update(
+    model: type[models.Model], key: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[int]:
+    """Set ``columns`` on the rows whose ``key`` matches (``rows``: key first, then the columns),
+    rewriting only rows that differ; returns the primary keys of those rewritten.
+
+    For fields derived from other rows (an artist's consensus genre): unlike ``copy_upsert``
+    it never inserts, so the other NOT NULL columns need not be given.
+    """
+    if not rows:
+        return []
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    stage = quote(f"stage_update_{model._meta.db_table}")
+    cols = ", ".join(quote(c) for c in (key, *columns))
+    assignments = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in columns)
+    differs = " OR ".join(f"t.{quote(c)} IS DISTINCT FROM s.{quote(c)}" for c in columns)
+    pk = quote(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        _stage(cursor, stage, table, cols, rows)
+        cursor.execute(
+            f"UPDATE {table} AS t SET {assignments} FROM {stage} AS s "
+            f"WHERE t.{quote(key)} = s.{quote(key)} AND ({differs}) RETURNING t.{pk}"
+        )
+        changed = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"DROP TABLE {stage}")
+    return changed
 
 
 def children_sync(

@@ -47,6 +47,10 @@ REQUIRED_COLUMNS = frozenset(
     }
 )
 _INT_FEATURES = frozenset({"mode", "key"})
+# An optional column (Spotify's flag, as some exports carry it); blank or unreadable: not said.
+EXPLICIT_COLUMN = "explicit"
+_TRUE = frozenset({"true", "1", "yes", "t", "y"})
+_FALSE = frozenset({"false", "0", "no", "f", "n"})
 _SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 # Artist names that contain the separator; splitting them would invent artists like "The Creator".
@@ -126,6 +130,12 @@ def _number(row: Mapping[str, str], column: str, *, integer: bool) -> float | in
     return value
 
 
+def explicit_parse(text: str | None) -> bool | None:
+    """The ``explicit`` column: True/False as CSVs spell them, None when blank or unreadable."""
+    value = (text or "").strip().lower()
+    return True if value in _TRUE else False if value in _FALSE else None
+
+
 def catalog_row_parse(row: Mapping[str, str]) -> CatalogRow:
     """Raises CatalogRowError (its message is the reason) for a row that cannot be a track."""
     track_id = (row.get("track_id") or "").strip()
@@ -164,6 +174,7 @@ def catalog_row_parse(row: Mapping[str, str]) -> CatalogRow:
         genre=(row.get("playlist_genre") or "").strip()[:60],
         subgenre=(row.get("playlist_subgenre") or "").strip()[:60],
         features=features,
+        explicit=explicit_parse(row.get(EXPLICIT_COLUMN)),
     )
     return CatalogRow(
         track=track,
@@ -176,8 +187,10 @@ def catalog_from_rows(rows: Iterable[Mapping[str, str]]) -> tuple[Catalog, list[
     """Merge rows into unique tracks and ordered playlists.
 
     A track listed in several playlists takes its most frequent playlist genre (the first
-    seen on a tie). A playlist keeps the order of its rows, each track once. An album's
-    artists are those on all of its tracks, else the first track's lead artist.
+    seen on a tie) as its file's label; its genre is settled when it is written, by its
+    artists' consensus. Its explicit flag is the first row's that says one. A playlist keeps
+    the order of its rows, each track once. An album's artists are those on all of its tracks,
+    else the first track's lead artist.
     """
     skipped: list[SkippedRow] = []
     by_track: dict[str, list[CatalogRow]] = {}
@@ -203,7 +216,10 @@ def catalog_from_rows(rows: Iterable[Mapping[str, str]]) -> tuple[Catalog, list[
             album = CatalogAlbum(
                 album.spotify_id, album.name, album.release_date, album_artists[album.spotify_id]
             )
-        tracks.append(dataclasses.replace(track, album=album, genre=genre, subgenre=subgenre))
+        explicit = next((r.track.explicit for r in group if r.track.explicit is not None), None)
+        tracks.append(
+            dataclasses.replace(track, album=album, genre=genre, subgenre=subgenre, explicit=explicit)
+        )
     catalog_playlists = [
         CatalogPlaylist(
             spotify_id=playlist_id,

@@ -5,7 +5,12 @@ program would. In memory these are plain dicts:
 
 - artist ``{id, name}``; album ``{id, name, release_date, artist_ids}``;
 - track ``{id, name, album_id, artist_ids, duration_ms, popularity, genre, subgenre,
-  <TRACK_FEATURES>}``; playlist ``{id, name, genre, subgenre, track_ids}``.
+  <TRACK_FEATURES>, explicit}``; playlist ``{id, name, genre, subgenre, track_ids}``.
+
+A track's ``genre``/``subgenre`` are its source file's label (the catalog derives its genre
+from its artists when it loads the file). ``explicit`` is what the source said, None when it
+said nothing; the column is written only when some track has a flag, and a file without it
+reads as "nobody said" (the demo's source has no flags).
 
 On disk tracks point at artists and albums (and playlists at tracks) by list index, which
 keeps the file a few hundred KB: 22-character ids are the part gzip cannot shrink.
@@ -24,6 +29,7 @@ from catalog.types import TRACK_FEATURES
 CATALOG_FORMAT = "personalais-demo-catalog/1"
 LISTENERS_FORMAT = "personalais-demo-listeners/1"
 _TRACK_SCALARS = ("id", "name", "duration_ms", "popularity", "genre", "subgenre", *TRACK_FEATURES)
+_TRACK_OPTIONAL = ("explicit",)  # written only when some track has a value; missing reads as None
 
 Plain = dict[str, Any]
 
@@ -53,6 +59,11 @@ def catalog_file_write(path: Path, catalog: Plain, *, source: str) -> None:
         },
         "tracks": {
             **{field: [t[field] for t in tracks] for field in _TRACK_SCALARS},
+            **{
+                field: [t.get(field) for t in tracks]
+                for field in _TRACK_OPTIONAL
+                if any(t.get(field) is not None for t in tracks)
+            },
             "album": [album_index[t["album_id"]] if t["album_id"] else -1 for t in tracks],
             "artists": [[artist_index[i] for i in t["artist_ids"]] for t in tracks],
         },
@@ -93,6 +104,7 @@ def catalog_file_read(path: Path) -> Plain:
     tracks = []
     for row in range(len(columns["id"])):
         track = {field: columns[field][row] for field in _TRACK_SCALARS}
+        track |= {field: columns[field][row] if field in columns else None for field in _TRACK_OPTIONAL}
         album_ref = columns["album"][row]
         track["album_id"] = album_ids[album_ref] if album_ref >= 0 else None
         track["artist_ids"] = [artist_ids[a] for a in columns["artists"][row]]

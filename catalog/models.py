@@ -4,6 +4,12 @@ Rows are keyed by Spotify ids. Fields Spotify no longer serves (popularity, arti
 audio features) come from imported data and stay null for tracks we only know from the Web
 API. Playlists are catalog playlists (``owner`` null: the popular public pool) or a
 listener's own, mirrored from their Spotify. ``catalog.services`` is the one write path.
+
+Genres are derived: an artist's is the consensus of every labelled playlist its tracks appear
+on (``catalog.genre_consensus``), a track's that of its credited artists; the label a file gave
+a track is kept beside it (``playlist_genre``). A track's explicitness is what Spotify (or an
+imported file) said, else our estimate when it is clearly explicit, else unknown (null), and
+``explicit_source`` says which (``catalog.explicit``).
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ from django.db import models
 class Artist(models.Model):
     spotify_id = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=300, db_index=True)
-    genres = models.JSONField(default=list, blank=True)
+    # Derived by catalog.services from the catalog's playlists (db defaults: COPY never names them).
+    genre = models.CharField(max_length=60, blank=True, default="", db_default="", db_index=True)
+    subgenre = models.CharField(max_length=60, blank=True, default="", db_default="")
+    genres = models.JSONField(default=list, blank=True, help_text="by consensus weight, heaviest first")
 
     def __str__(self) -> str:
         return self.name
@@ -31,6 +40,15 @@ class Album(models.Model):
         return self.name
 
 
+class ExplicitSource(models.TextChoices):
+    """Who says whether a track is explicit; the first three outrank those after them."""
+
+    SPOTIFY = "spotify", "Spotify"
+    IMPORT = "import", "an imported file"
+    ESTIMATE = "estimate", "our estimate"
+    UNKNOWN = "", "nobody"
+
+
 class Track(models.Model):
     spotify_id = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=500, db_index=True)
@@ -39,12 +57,20 @@ class Track(models.Model):
         Artist, related_name="tracks", through="TrackArtist"
     )
     duration_ms = models.PositiveIntegerField(default=0)
-    explicit = models.BooleanField(default=False)
+    # None: nobody knows. True from an estimate only when the title or the artists make it clear.
+    explicit = models.BooleanField(null=True, blank=True, default=None)
+    explicit_source = models.CharField(
+        max_length=10, choices=ExplicitSource.choices, blank=True, default="", db_default=""
+    )
     isrc = models.CharField(max_length=20, blank=True)
     # From imported catalogs only (Spotify stopped serving these in 2024-2025).
     popularity = models.PositiveSmallIntegerField(null=True, blank=True)
-    genre = models.CharField(max_length=60, blank=True, db_index=True)
+    genre = models.CharField(max_length=60, blank=True, db_index=True, help_text="from its artists")
     subgenre = models.CharField(max_length=60, blank=True)
+    playlist_genre = models.CharField(
+        max_length=60, blank=True, default="", db_default="", help_text="the label its source file gave it"
+    )
+    playlist_subgenre = models.CharField(max_length=60, blank=True, default="", db_default="")
     valence = models.FloatField(null=True, blank=True)
     energy = models.FloatField(null=True, blank=True)
     danceability = models.FloatField(null=True, blank=True)
@@ -88,6 +114,7 @@ class Playlist(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="playlists"
     )
     genre = models.CharField(max_length=60, blank=True)
+    subgenre = models.CharField(max_length=60, blank=True, default="", db_default="")
     # db_default: the catalog import writes with COPY/INSERT and never names this column.
     snapshot_id = models.CharField(
         max_length=120, blank=True, db_default="", help_text="Spotify's version; unchanged → skip items"

@@ -50,7 +50,7 @@ class CatalogTrack:
     genre: str
     subgenre: str
     features: Mapping[str, float | int | None] = field(default_factory=dict)
-    explicit: bool = False
+    explicit: bool | None = None  # what the source says; None when it does not
     isrc: str = ""  # "" when the source does not say
 
 
@@ -80,6 +80,21 @@ class SkippedRow:
 
 
 @dataclass
+class DerivedRefresh:
+    """What recomputing the derived fields changed: artists' consensus genres, tracks' genres
+    and explicit estimates."""
+
+    artists: int = 0
+    track_pks: list[int] = field(default_factory=list)  # tracks whose genre or estimate changed
+    estimated_explicit: int = 0  # tracks in the refresh's scope our estimate calls explicit
+
+    def summary(self) -> str:
+        if not self.artists and not self.track_pks:
+            return ""
+        return f"genres and explicit estimates: {self.artists} artists, {len(self.track_pks)} tracks changed"
+
+
+@dataclass
 class ImportResult:
     tracks: int = 0
     tracks_created: int = 0
@@ -92,6 +107,13 @@ class ImportResult:
     skipped: list[SkippedRow] = field(default_factory=list)
     track_ids: list[str] = field(default_factory=list)  # Spotify ids, in catalog order
     track_pks: list[int] = field(default_factory=list)  # our primary keys, same order (tasks take these)
+    derived: DerivedRefresh = field(default_factory=DerivedRefresh)
+
+    @property
+    def changed_pks(self) -> list[int]:
+        """The tracks written and those elsewhere whose genre or estimate this write changed:
+        what the recommender must re-profile."""
+        return list(dict.fromkeys([*self.track_pks, *self.derived.track_pks]))
 
     def summary(self) -> str:
         text = (
@@ -103,4 +125,6 @@ class ImportResult:
             reasons = Counter(skip.reason for skip in self.skipped)
             detail = ", ".join(f"{reason}: {count}" for reason, count in reasons.most_common())
             text += f"; skipped {len(self.skipped)} rows ({detail})"
+        if self.derived.summary():
+            text += f"; {self.derived.summary()}"
         return text

@@ -44,6 +44,26 @@ MOOD_NAMES: dict[str, str] = {
     "energize": "energetic",
 }
 
+# How a perceived mood is shown to the listener ("Mood: anxious / stressed"): the words they would
+# use about themselves, where MOOD_NAMES names the mood of music ("no more sad music").
+MOOD_DISPLAY: dict[str, str] = {
+    "anger": "angry / frustrated",
+    "disgust": "fed up / disgusted",
+    "fear": "anxious / stressed",
+    "joy": "happy / upbeat",
+    "neutral": "neutral / no strong mood",
+    "sadness": "down / sad",
+    "surprise": "surprised / caught off guard",
+    "calm": "calm / relaxed",
+    "energize": "energetic / pumped",
+}
+
+
+def mood_display(label: str) -> str:
+    """The listener's words for a mood label; an unknown label is shown as it is."""
+    return MOOD_DISPLAY.get(label, label)
+
+
 # Words people use for the mood of music, and the mood each one means.
 MOOD_WORDS: dict[str, str] = {
     "sad": "sadness",

@@ -1,13 +1,16 @@
 """Emotion perception: a mood label with valence/arousal from what the listener writes.
 
 Three layers, so one message neither hides nor overrules the conversation:
-1. a trained head over MiniLM sentence vectors of the message and the listener's last turns
-   (``emotion_model``; ``manage.py train_emotion``) gives seven probabilities;
+1. a fine-tuned MiniLM (``emotion_model``; ``manage.py train_emotion``) reads the message and,
+   through their vectors, the listener's last two turns, and gives seven probabilities;
 2. explicit mood words shift them (log-linear), with negation read as evidence *against*
    the word's label ("not happy at all" is not joy; "I'm not sad" is not sadness);
 3. a calibrated neutral bias (everyday chat is mostly neutral), then smoothing: a message
    that reads as neutral borrows part of the previous turn's mood, while an explicit one keeps
    its own ("I'm so happy today" after a sad turn is joy).
+
+Emoji and common slang are read as words first (``emotion_model.emotion_text``: "😢😢😢" is
+"crying", "lol this slaps" is "haha this is so good"), by the model and the mood words alike.
 
 The lexicon-only detector stays as ``mood_from_text_lexicon``, the baseline in
 ``manage.py eval_emotion --model lexicon`` and the fallback when the model is not installed.
@@ -15,15 +18,17 @@ The lexicon-only detector stays as ``mood_from_text_lexicon``, the baseline in
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from mood.emotion_model import EmotionHead, EmotionModelUnavailable, load_head, predict_proba
-from mood.encoder import EmbeddingModelUnavailable
+from mood.emotion_model import EmotionHead, EmotionModelUnavailable, emotion_text, load_head, predict_proba
+from mood.encoder import EmbeddingModelUnavailable, embed_recent
 from mood.labels import LABEL_COORDINATES, LABELS
 
 logger = logging.getLogger(__name__)
@@ -95,6 +100,8 @@ LEXICON: dict[str, set[str]] = {
         "fun",
         "celebrate",
         "celebrating",
+        "laughing",
+        "haha",
         "grateful",
         "proud",
         "blessed",
@@ -265,7 +272,10 @@ _FEELING_FRAME = {
 # A negated mood word is evidence against its label, stronger than a plain word is for it:
 # the sentence vector of "I'm not sad" still sits near "sad". The share it loses goes to
 # neutral, or for joy to sadness ("not happy at all").
-NEGATION_PENALTY = 2.0
+# The fine-tuned model reads "I don't feel sad anymore" as sadness with odds of about 90:1, so
+# the penalty must be able to outweigh that.
+NEGATION_PENALTY = 3.0
+NEGATED_SHARE = 1.5
 # "can't stop crying" and "can't help smiling" are not negations.
 _NEGATION_UNDOERS = {"stop", "help", "stopped"}
 # A request to the assistant with no mood in it reads as neutral ("what's the weather", "play
@@ -276,6 +286,27 @@ _REQUEST = re.compile(
     re.I,
 )
 REQUEST_WEIGHT = 1.0
+# Everyday exchanges are neutral, but the corpora read them otherwise: MELD's surprise is mostly
+# questions ("What?!", "Really?"), so "what time is it" reads as surprise; GoEmotions files thanks
+# and approval under joy, so "thanks, got it" reads as joy. A question asking for something (four
+# words or more, no "!") and an acknowledgement or greeting opening the message are evidence for
+# neutral, as a request is; a mood word or a strong reading still outweighs it ("thanks so much!").
+_PLAIN_QUESTION = re.compile(
+    r"^\s*(what|when|where|who|which|how|why|did|do|does|is|are|was|were|will|would|could|can|have|has|"
+    r"shall|should)\b[^!]*$",
+    re.I,
+)
+_EVERYDAY = re.compile(
+    r"^\s*(ok|okay|k|sure|alright|all right|cool|fine|right|yeah|yes|yep|no|nope|got it|noted|"
+    r"thanks|thank you|thx|ty|sounds good|see you|see ya|bye|goodbye|good night|good morning|"
+    r"morning|hi|hello|hey|talk soon|later)\b",
+    re.I,
+)
+QUESTION_MIN_WORDS = 4
+# "I'm so done", "fed up with it": exasperation, which neither corpus names in these words (the
+# model reads "so done" as half finished, half glad).
+_FED_UP = re.compile(r"\b(so|totally|completely|just) done\b|\bdone with\b|\bfed up\b", re.I)
+FED_UP_WEIGHT = 1.0
 _CLAUSE_TOKEN = re.compile(r"[a-z']+|[.,;:!?]")
 _CLAUSE_BREAKS = {".", ",", ";", ":", "!", "?", "but", "though", "although"}
 _LABEL_INDEX = {label: index for index, label in enumerate(LABELS)}
@@ -291,11 +322,13 @@ def lexicon_evidence(text: str) -> np.ndarray:
     A word's window is the three words before it within its clause: an intensifier there
     makes it count 1.5×, a negation turns it into evidence against its label.
     """
-    text = normalise_apostrophes(text)
+    text = emotion_text(text)
     tokens = _CLAUSE_TOKEN.findall(text.lower())
     evidence = np.zeros(len(LABELS), dtype=np.float64)
-    if _REQUEST.match(text):
+    if _is_everyday(text):
         evidence[NEUTRAL_INDEX] += REQUEST_WEIGHT
+    if _FED_UP.search(text):
+        evidence[_LABEL_INDEX["anger"]] += FED_UP_WEIGHT
     for index, token in enumerate(tokens):
         label = _WORD_TO_LABEL.get(token)
         if label is None:
@@ -308,10 +341,17 @@ def lexicon_evidence(text: str) -> np.ndarray:
             weight *= 1.5
         if _negated(window):
             evidence[_LABEL_INDEX[label]] -= NEGATION_PENALTY * max(weight, 0.5)
-            evidence[_LABEL_INDEX["sadness" if label == "joy" else "neutral"]] += 0.7 * weight
+            evidence[_LABEL_INDEX["sadness" if label == "joy" else "neutral"]] += NEGATED_SHARE * weight
         else:
             evidence[_LABEL_INDEX[label]] += weight
     return evidence
+
+
+def _is_everyday(text: str) -> bool:
+    """A request, an acknowledgement or greeting, or a plain question of four words or more."""
+    if _REQUEST.match(text) or _EVERYDAY.match(text):
+        return True
+    return bool(_PLAIN_QUESTION.match(text)) and len(text.split()) >= QUESTION_MIN_WORDS
 
 
 def _clause_window(tokens: list[str], index: int) -> list[str]:
@@ -383,16 +423,27 @@ def mood_probabilities(
 
 
 _fallback_logged = False
+# Threads beside the callers': the sentence encoder's pass over each message (see mood_from_text).
+# More than one, so listeners' turns at the same moment do not queue behind each other's vector.
+_alongside = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sentence-vector")
 
 
-def mood_from_text(text: str, context: Sequence[str] = ()) -> EmotionEstimate:
+def mood_from_text(
+    text: str, context: Sequence[str] = (), *, sentence_vector: bool = True
+) -> EmotionEstimate:
     """The mood in ``text`` given the listener's earlier turns (oldest first).
 
     Valence and arousal are the probability-weighted label coordinates (arousal moved by calm
     or energetic words); confidence is the top probability (at most 0.3 for neutral). Falls
     back to the lexicon detector, with one warning per process, when the model or its weights
     are not installed.
+
+    With ``sentence_vector`` (the default) the message's sentence vector, which a chat turn's
+    intent classifier reads next (``mood.encoder.embed_recent`` keeps it), is computed at the
+    same time on the other core: the emotion model's own pass then costs the turn only what
+    it adds beyond that (``bench/emotion.py`` measures it).
     """
+    pending = _alongside.submit(_sentence_vector, text) if sentence_vector else None
     try:
         proba = mood_probabilities([text], [list(context)])[0]
     except (EmotionModelUnavailable, EmbeddingModelUnavailable) as exc:
@@ -401,7 +452,15 @@ def mood_from_text(text: str, context: Sequence[str] = ()) -> EmotionEstimate:
             logger.warning("emotion model unavailable, using the lexicon: %s", exc)
             _fallback_logged = True
         return mood_from_text_lexicon(text, context)
+    finally:
+        if pending is not None:
+            pending.result()
     return estimate_from_probabilities(proba, text)
+
+
+def _sentence_vector(text: str) -> None:
+    with contextlib.suppress(EmbeddingModelUnavailable):  # the intent classifier reports it itself
+        embed_recent([text])
 
 
 def estimate_from_probabilities(proba: np.ndarray, text: str = "") -> EmotionEstimate:
@@ -413,7 +472,7 @@ def estimate_from_probabilities(proba: np.ndarray, text: str = "") -> EmotionEst
     """
     label = LABELS[int(np.argmax(proba))]
     valence, arousal = (proba @ _COORDINATES).tolist()
-    arousal = max(-1.0, min(1.0, arousal + _arousal_shift(normalise_apostrophes(text))))
+    arousal = max(-1.0, min(1.0, arousal + _arousal_shift(emotion_text(text))))
     confidence = float(proba.max())
     if label == "neutral":
         confidence = min(confidence, NEUTRAL.confidence)

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from pgvector.django import CosineDistance
 
+from catalog.genres import ANY, genre_scope_rows
 from catalog.models import Album, Artist, Track, TrackArtist
 from recommender.models import Candidate, Feedback, ServedItem, ServedList, TastePreference, TrackProfile
 from spotify.models import Play, TopTrack
@@ -54,10 +55,26 @@ def excluded_track_ids(*, user: User, repeat_window: int) -> set[int]:
         UNION SELECT ta.track_id FROM {link} ta JOIN {artist} a ON a.id = ta.artist_id
                 JOIN rejected r ON r.kind = 'artist' AND r.value = a.spotify_id
         UNION SELECT t.id FROM {track} t
-               WHERE EXISTS (SELECT 1 FROM rejected r WHERE r.kind = 'genre'
-                              AND (lower(r.value) = t.genre OR lower(r.value) = t.subgenre))
+               WHERE EXISTS (SELECT 1 FROM rejected r WHERE r.kind = 'genre' AND (
+                   (NOT lower(r.value) = ANY(%(scoped)s)
+                    AND (lower(r.value) = t.genre OR lower(r.value) = t.subgenre))
+                   OR EXISTS (SELECT 1 FROM unnest(%(scope_value)s::text[], %(scope_genre)s::text[],
+                                                   %(scope_subgenre)s::text[]) AS s(value, genre, subgenre)
+                               WHERE s.value = lower(r.value) AND s.genre IN (%(any)s, t.genre)
+                                 AND s.subgenre IN (%(any)s, t.subgenre))))
     """.format(**names)
-    params: dict[str, Any] = {"user": user.pk, "window": repeat_window, "dislike": Feedback.Kind.DISLIKE}
+    # A rejected genre covers its family (catalog.genres.genre_scope: "hip-hop" also trap, drill…).
+    scope_value, scope_genre, scope_subgenre = genre_scope_rows()
+    params: dict[str, Any] = {
+        "user": user.pk,
+        "window": repeat_window,
+        "dislike": Feedback.Kind.DISLIKE,
+        "any": ANY,
+        "scoped": sorted(set(scope_value)),
+        "scope_value": scope_value,
+        "scope_genre": scope_genre,
+        "scope_subgenre": scope_subgenre,
+    }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}
@@ -162,7 +179,7 @@ class TrackRow:
     name: str
     album_name: str
     duration_ms: int
-    explicit: bool
+    explicit: bool | None  # None: nobody knows (catalog.explicit)
     popularity: int | None
     genre: str
     subgenre: str

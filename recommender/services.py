@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from django.db import transaction
 
+from catalog.explicit import UNKNOWN_NOTE, explicit_masks
 from mood.encoder import DIMENSIONS, embed_text
 from mood.mood_text import mood_query_text
 from mood.perception import EmotionEstimate
@@ -146,9 +147,39 @@ def recommend_tracks(
     shares = None if cold_start else settings.source_shares
     if cold_start:
         weights = replace(weights, temperature=max(weights.temperature, 0.15))  # variety over a thin signal
-    chosen = select(
-        scores + bucket_bonus, arrays, count=count, rng=rng, weights=weights, allowed=allowed, shares=shares
-    )
+    explicitness = explicit_masks([row.track for row in rows])
+    if allow_explicit:
+        chosen = select(
+            scores + bucket_bonus,
+            arrays,
+            count=count,
+            rng=rng,
+            weights=weights,
+            allowed=allowed,
+            shares=shares,
+        )
+    else:
+        # Known-clean first; tracks nobody flagged either way only fill, and say so on the card.
+        chosen = select(
+            scores + bucket_bonus,
+            arrays,
+            count=count,
+            rng=rng,
+            weights=weights,
+            allowed=allowed & explicitness.clean,
+            shares=shares,
+        )
+        if len(chosen) < count:
+            fill = allowed & explicitness.unknown
+            fill[chosen] = False
+            chosen += select(
+                scores + bucket_bonus,
+                arrays,
+                count=count - len(chosen),
+                rng=rng,
+                weights=weights,
+                allowed=fill,
+            )
     chosen.sort(key=lambda index: -scores[index])
 
     picks = [
@@ -166,6 +197,11 @@ def recommend_tracks(
         )
         for index in chosen
     ]
+    if not allow_explicit:
+        picks = [
+            replace(pick, reason=f"{pick.reason} · {UNKNOWN_NOTE}") if explicitness.unknown[index] else pick
+            for pick, index in zip(picks, chosen, strict=True)
+        ]
     if record:
         picks = _record(
             user=user,
@@ -265,7 +301,7 @@ def _candidate_arrays(
         ),
         feedback=feedback_scores(track_ids, artists, per_track=per_track, per_artist=per_artist),
         recall_weight=_floats(0.0 if row.recall_weight is None else row.recall_weight for row in rows),
-        explicit=np.array([track.explicit for track in tracks], dtype=bool),
+        explicit=explicit_masks(tracks).explicit,
     )
     return arrays, rows
 

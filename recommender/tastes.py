@@ -4,6 +4,13 @@ One path stores a taste, whoever states it — the chat (said or by an LLM's too
 Preferences page: ``taste_remember`` grounds the value (a real artist, a genre or mood we know,
 a rule we can apply) and stores it with where it came from. The ranking reads them on every
 request (``taste_constraints``, and the preference scores).
+
+A genre is stored as the catalog's name for it ("rap" → "hip-hop") and covers what
+``catalog.genres.genre_scope`` says ("no more rap" also leaves out trap and drill filed under
+other genres). "No explicit lyrics" is both a standing rule and the listener's setting
+(``ListenerSettings.allow_explicit``): stating the rule turns the setting off, lifting it turns
+the setting on, so every path that recommends — the chat's tool, ``manage.py recommend``,
+anything calling ``recommender.services`` — honours it.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from dataclasses import dataclass, field
 from accounts.models import User
 from catalog.genres import GENRE_ALIASES, genre_named
 from mood.labels import MOOD_NAMES, mood_named
-from recommender.models import TastePreference
+from recommender.models import ListenerSettings, TastePreference
 from spotify.lookup import LookupUnavailable, artist_resolve
 
 CONSTRAINTS = {"no_explicit": "no explicit lyrics", "short_tracks": "shorter tracks"}
@@ -22,6 +29,14 @@ CONSTRAINT_ALIASES = {
     "explicit": "no_explicit",
     "clean": "no_explicit",
     "nothing explicit": "no_explicit",
+    "no explicit lyrics": "no_explicit",
+    "no explicit songs": "no_explicit",
+    "explicit lyrics": "no_explicit",
+    "clean versions": "no_explicit",
+    "no swearing": "no_explicit",
+    "no profanity": "no_explicit",
+    "kid friendly": "no_explicit",
+    "family friendly": "no_explicit",
     "short tracks": "short_tracks",
     "short": "short_tracks",
     "shorter tracks": "short_tracks",
@@ -90,12 +105,15 @@ def taste_set(*, user: User, kind: str, value: str, label: str, liked: bool, sou
         value=value[:300],
         defaults={"label": label[:300], "liked": liked, "source": source[:40]},
     )
+    if kind == TastePreference.Kind.CONSTRAINT and value == "no_explicit":
+        ListenerSettings.objects.update_or_create(user=user, defaults={"allow_explicit": not liked})
     return taste
 
 
 @dataclass(frozen=True)
 class TasteConstraints:
-    """The standing rules a listener set: no explicit lyrics, short tracks, moods to steer away from."""
+    """The standing rules a listener set: no explicit lyrics (the rule, or the setting off), short
+    tracks, moods to steer away from."""
 
     no_explicit: bool = False
     short_tracks: bool = False
@@ -111,8 +129,9 @@ def taste_constraints(*, user: User) -> TasteConstraints:
         user=user, kind__in=(TastePreference.Kind.CONSTRAINT, TastePreference.Kind.MOOD)
     ).values_list("kind", "value", "liked")
     constraints = {value for kind, value, liked in rows if kind == TastePreference.Kind.CONSTRAINT and liked}
+    explicit_off = ListenerSettings.objects.filter(user=user, allow_explicit=False).exists()
     return TasteConstraints(
-        no_explicit="no_explicit" in constraints,
+        no_explicit="no_explicit" in constraints or explicit_off,
         short_tracks="short_tracks" in constraints,
         avoided_moods=frozenset(v for k, v, liked in rows if k == TastePreference.Kind.MOOD and not liked),
         liked_moods=frozenset(v for k, v, liked in rows if k == TastePreference.Kind.MOOD and liked),

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from catalog.bulk import pks_by_spotify_id
+from catalog.explicit import SPOTIFY as SAID_BY_SPOTIFY
 from catalog.models import Artist, Playlist, Track
 from catalog.services import (
     artists_save,
@@ -29,6 +30,7 @@ from catalog.services import (
     owned_playlists_forget,
     playlist_items_append,
     playlist_items_remove,
+    track_explicit_said,
 )
 from catalog.types import Catalog, CatalogAlbum, CatalogArtist, CatalogTrack
 
@@ -73,11 +75,17 @@ def artists_upsert(artists: Iterable[ArtistInfo]) -> dict[str, int]:
 
 
 def tracks_upsert(tracks: Iterable[TrackInfo]) -> dict[str, int]:
-    """Spotify track id → our pk. Catalog tracks are kept as they are; unknown ones are created."""
+    """Spotify track id → our pk. Unknown tracks are created; catalog tracks are kept as they are
+    but for Spotify's explicit flag, which outranks what a file or our estimate said (one
+    statement, writing only the tracks whose flag we did not have yet)."""
     by_id = {track.id: track for track in tracks}
     if not by_id:
         return {}
     known = pks_by_spotify_id(Track, by_id)
+    track_explicit_said(
+        {i: t.explicit for i, t in by_id.items() if i in known and t.explicit is not None},
+        source=SAID_BY_SPOTIFY,
+    )
     missing = [_catalog_track(track) for track_id, track in by_id.items() if track_id not in known]
     if missing:
         catalog_save(Catalog(tracks=missing, playlists=[]), overwrite=False)

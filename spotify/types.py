@@ -2,7 +2,8 @@
 
 The parsers are tolerant: development-mode apps get fewer fields every year (popularity,
 followers and genres are gone; country and product need scopes), so anything optional may be
-missing and becomes ``None``, ``""`` or ``False``. Entries without a usable track (local files,
+missing and becomes ``None``, ``""`` or ``False`` — except a track's ``explicit``, which is
+None when not a boolean: "not said" must never read as "clean". Entries without a usable track (local files,
 unavailable or removed tracks, podcast episodes) are skipped rather than failing a whole sync.
 """
 
@@ -48,7 +49,7 @@ class TrackInfo:
     artists: tuple[ArtistInfo, ...]
     album: AlbumInfo | None
     duration_ms: int
-    explicit: bool
+    explicit: bool | None  # None when Spotify's answer lacks the flag
     isrc: str  # "" when Spotify does not say
     uri: str
 
@@ -126,7 +127,7 @@ def track_from_json(data: Json | None, album: AlbumInfo | None = None) -> TrackI
         artists=artists_from_json(data.get("artists")),
         album=album_from_json(data.get("album")) or album,
         duration_ms=int(data.get("duration_ms") or 0),
-        explicit=bool(data.get("explicit")),
+        explicit=data["explicit"] if isinstance(data.get("explicit"), bool) else None,
         isrc=external_ids.get("isrc") or "",
         uri=data.get("uri") or f"spotify:track:{data['id']}",
     )

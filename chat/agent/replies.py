@@ -117,7 +117,9 @@ def tools_reply(
     parts: list[str] = []
     for tool, ok, summary, data in results:
         if tool == "recommend_tracks" and ok:
-            if data.get("like"):
+            if data.get("explicit_withheld"):
+                parts.append(summary)  # it opens with why the named track is not among them
+            elif data.get("like"):
                 parts.append(f"{rng.choice(('Here you go.', 'Sure.', 'Good pick.'))} {summary}")
             elif data.get("lifted"):
                 parts.append(f"{rng.choice(_LIFT_OPENERS)} {summary}")

@@ -120,6 +120,7 @@ _LIKE_ARTIST = re.compile(
 )
 _NEGATIVE_SUBJECT = re.compile(
     r"\b(?:no more|not? (?:any )?more|stop (?:playing|with)(?: the)?|enough|"
+    r"(?:i'?m |i am )?(?:sick|tired) of(?: the)?|(?:i'?m |i am )?done with(?: the)?|"
     r"i (?:really )?(?:hate|dislike|can't stand|cant stand|don't like|dont like|do not like)|"
     r"(?:please )?no|nothing|without|skip (?:the|all)?|avoid|less)\s+(?P<what>[\w&'’\- ]{2,60}?)"
     r"(?=[.!?,]|\s+(?:please|anymore|any more|music|songs|stuff|for now|today|and|but|" + _ASIDES + r")\b|$)",
@@ -133,9 +134,11 @@ _POSITIVE_SUBJECT = re.compile(
     re.I,
 )
 _EXPLICIT_OFF = re.compile(
-    r"\b(no|without|nothing|avoid|clean)\s+(explicit|swearing|swear words|cursing|profanity)"
-    r"|clean versions?\b"
-    r"|\bkid[- ]friendly\b|\bmy kids\b",
+    r"\b(no|without|nothing|avoid|clean)\s+(explicit|swearing|swear words|cursing|profanity|bad words)"
+    r"|\b(?:don'?t|do not|never|stop)\s+(?:play(?:ing)?|give me|put on|want)\s+(?:me\s+)?"
+    r"(?:anything\s+|any(?:thing)?\s+|something\s+)?(?:explicit|with swearing)"
+    r"|clean versions?\b|\bkeep it clean\b"
+    r"|\b(?:kid|kids|family)[- ]friendly\b|\bmy kids\b",
     re.I,
 )
 _SHORT = re.compile(r"\b(short(er)? (songs|tracks)|under (\d) min(ute)?s?)\b", re.I)

@@ -45,4 +45,4 @@ def test_the_chat_page_carries_the_correctable_moods_from_mood_labels(client, al
     page = client.get(reverse("chat:chat")).content.decode()
     moods = json.loads(page.split('<script id="moods" type="application/json">')[1].split("</script>")[0])
     assert [mood["label"] for mood in moods] == list(LABELS)
-    assert {"label": "sadness", "name": MOOD_NAMES["sadness"]} in moods
+    assert {"label": "sadness", "name": MOOD_NAMES["sadness"], "shown": "down / sad"} in moods

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import sys
 from io import StringIO
 
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from mood.emotion_model import read_head
+from mood.emotion_model import ENCODER_PATH, WEIGHTS_PATH, load_head, predict_proba, read_head
 from mood.labels import LABELS
 
 PHRASES = {
@@ -54,36 +55,67 @@ def _train(data_dir, out, seed="7"):
         "train_emotion",
         "--data-dir", str(data_dir),
         "--out", str(out),
-        "--cache-dir", str(data_dir.parent / "cache"),
         "--limit", "60",
-        "--max-epochs", "4",
+        "--max-steps", "2",
+        "--batch-size", "8",
         "--seed", seed,
         stdout=stdout,
     )  # fmt: skip
     return stdout.getvalue()
 
 
-def test_training_writes_loadable_weights_and_the_same_seed_gives_the_same_arrays(data_dir, tmp_path):
-    first = _train(data_dir, tmp_path / "a.npz")
-    _train(data_dir, tmp_path / "b.npz")
-    _train(data_dir, tmp_path / "c.npz", seed="8")
+def test_training_writes_a_served_model_and_the_same_seed_gives_the_same_head(data_dir, tmp_path):
+    pytest.importorskip("torch", reason="training extras (requirements-train.txt) are not installed")
+    first = _train(data_dir, tmp_path / "a" / "head.npz")
+    _train(data_dir, tmp_path / "b" / "head.npz")
 
-    head = read_head(tmp_path / "a.npz")
-    a, b, c = (np.load(tmp_path / name) for name in ("a.npz", "b.npz", "c.npz"))
-    assert f"Wrote {tmp_path / 'a.npz'}" in first
-    assert "held_out_served" in first
+    head = read_head(tmp_path / "a" / "head.npz")
+    a, b = (np.load(tmp_path / name / "head.npz") for name in ("a", "b"))
+    assert f"Wrote {tmp_path / 'a' / ENCODER_PATH.name}" in first
     assert head.metadata["labels"] == list(LABELS)
     assert head.metadata["seed"] == 7
     assert head.metadata["training_data"]["examples"]["by_source"] == {"goemotions": 60, "meld": 60}
     assert set(head.metadata["combination"]) == {"lexicon_weight", "neutral_bias", "smoothing"}
-    assert a.files == b.files
-    assert all(np.array_equal(a[name], b[name]) for name in a.files)
-    assert not np.array_equal(a["weights_0"], c["weights_0"])
+    assert all(np.array_equal(a[name], b[name]) for name in a.files if name != "metadata")
+    encoders = [(tmp_path / name / ENCODER_PATH.name).read_bytes() for name in ("a", "b")]
+    assert encoders[0] == encoders[1]
+    assert (tmp_path / "a" / ENCODER_PATH.name).stat().st_size < 30 * 2**20
+    proba = predict_proba(["so happy"], head=head)
+    assert proba.shape == (1, len(LABELS))
 
 
-def test_training_without_data_says_which_file_is_missing(tmp_path):
+def test_training_without_torch_says_how_to_install_the_extras(data_dir, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # as if it were not installed
+
+    with pytest.raises(CommandError, match=r"pip install -r requirements-train\.txt"):
+        _train(data_dir, tmp_path / "head.npz")
+
+
+def test_calibrating_without_data_says_which_file_is_missing(tmp_path):
+    # --calibrate-only: the same data readers as training, without needing the training extras.
     with pytest.raises(CommandError, match="no such file"):
-        call_command("train_emotion", "--data-dir", str(tmp_path), "--out", str(tmp_path / "x.npz"))
+        call_command(
+            "train_emotion", "--calibrate-only", "--data-dir", str(tmp_path), "--out", str(tmp_path / "x.npz")
+        )
+
+
+def test_calibrating_again_keeps_the_model_and_rewrites_only_the_combination(data_dir, tmp_path):
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    (folder / ENCODER_PATH.name).symlink_to(ENCODER_PATH)
+    out = folder / WEIGHTS_PATH.name
+    out.write_bytes(WEIGHTS_PATH.read_bytes())
+    printed = StringIO()
+
+    call_command(
+        "train_emotion", "--calibrate-only", "--data-dir", str(data_dir), "--out", str(out), stdout=printed
+    )
+
+    again, served = read_head(out), load_head()
+    assert "Calibrated:" in printed.getvalue()
+    assert np.array_equal(again.layers[0][0], served.layers[0][0])
+    assert set(again.metadata["combination"]) == {"lexicon_weight", "neutral_bias", "smoothing"}
+    assert again.metadata["encoder_sha256"] == served.metadata["encoder_sha256"]
 
 
 def test_export_skips_multi_label_rows_and_eval_prints_figures_that_add_up(data_dir, tmp_path):
@@ -149,3 +181,15 @@ def test_eval_turns_a_bad_csv_into_a_command_error_that_names_the_row(tmp_path):
 def test_eval_gives_a_clear_error_for_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="no such file"):
         call_command("eval_emotion", "--data", str(tmp_path / "nowhere.csv"))
+
+
+def test_eval_without_data_scores_meld_dev_and_goemotions_test_per_class(data_dir):
+    printed = StringIO()
+
+    call_command("eval_emotion", "--data-dir", str(data_dir), "--no-confusion", stdout=printed)
+
+    text = printed.getvalue()
+    assert "data: MELD dev" in text and "data: GoEmotions ekman test" in text
+    assert re.search(r"n=60\s+accuracy=", text) and re.search(r"n=70\s+accuracy=", text)
+    assert text.count("per-class F1: anger=") == 2
+    assert "Confusion matrix" not in text

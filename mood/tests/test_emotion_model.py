@@ -24,7 +24,13 @@ from mood.emotion_model import (
     read_head,
     save_head,
 )
-from mood.emotion_training import class_weights, held_out_split
+from mood.emotion_training import (
+    build_items,
+    class_weights,
+    held_out_split,
+    make_batches,
+    thin_common_comments,
+)
 from mood.labels import LABELS
 from mood.perception import combine, lexicon_evidence, smooth
 
@@ -154,7 +160,7 @@ def test_the_held_out_split_keeps_dialogues_whole_and_depends_only_on_the_seed()
     again, _ = held_out_split(examples, seed=3)
 
     assert {e.group for e in train}.isdisjoint({e.group for e in held})
-    assert len({e.group for e in held}) == 4
+    assert len({e.group for e in held}) == 3  # 15% of MELD's dialogues
     assert train == again
 
 
@@ -225,3 +231,63 @@ def test_smoothing_carries_the_previous_mood_into_a_neutral_message_only():
     assert mixed[0, SAD] == pytest.approx(0.45, abs=1e-3)
     assert mixed[1, SAD] < 0.06
     assert np.allclose(smooth(now, np.zeros_like(now), 0.5), now)
+
+
+def _dialogue(group, labels, source="meld"):
+    turns = [f"{group} line {n}" for n in range(len(labels))]
+    return [
+        EmotionExample(text, tuple(turns[:n]), label, group=group, source=source)
+        for n, (text, label) in enumerate(zip(turns, labels, strict=True))
+    ]
+
+
+def test_items_link_each_utterance_to_the_two_before_it_and_merge_multi_label_comments():
+    examples = [
+        *_dialogue("d1", ["neutral", "joy", "joy", "sadness"]),
+        EmotionExample("wow, ugh", (), "surprise", 0.5, "c1", "goemotions"),
+        EmotionExample("wow, ugh", (), "disgust", 0.5, "c1", "goemotions"),
+    ]
+
+    items = build_items(examples, meld_weight=2.0)
+
+    assert [item.previous for item in items[:4]] == [(), (0,), (0, 1), (1, 2)]
+    assert [item.weight for item in items] == [2.0] * 4 + [1.0]
+    comment = items[4]
+    assert comment.target[LABELS.index("surprise")] == pytest.approx(0.5)
+    assert comment.target[LABELS.index("disgust")] == pytest.approx(0.5)
+    assert comment.ids[0] == 101 and comment.ids[-1] == 102  # [CLS] … [SEP]
+
+
+def test_batches_keep_dialogues_whole_and_cover_every_item_once():
+    examples = [e for d in range(9) for e in _dialogue(f"d{d}", ["neutral"] * (3 + d % 4))]
+    examples += [
+        EmotionExample(f"comment {n} " + "word " * n, (), "joy", 1.0, f"c{n}", "goemotions")
+        for n in range(40)
+    ]
+    items = build_items(examples, meld_weight=1.0)
+
+    batches = make_batches(items, 8, np.random.default_rng(0))
+
+    assert sorted(index for batch in batches for index in batch) == list(range(len(items)))
+    for batch in batches:
+        units = {items[index].unit for index in batch}
+        assert all(items[p].unit in units for index in batch for p in items[index].previous)
+        assert all(p in batch for index in batch for p in items[index].previous)
+    assert make_batches(items, 8, np.random.default_rng(0)) == batches
+    assert make_batches(items, 8, np.random.default_rng(1)) != batches
+
+
+def test_thinning_drops_only_joy_or_neutral_comments_and_keeps_the_rest():
+    examples = [
+        EmotionExample(f"c{n}", (), "joy" if n % 2 else "neutral", 1.0, f"c{n}", "goemotions")
+        for n in range(100)
+    ]
+    examples += [EmotionExample("f", (), "fear", 1.0, "rare", "goemotions")]
+    examples += _dialogue("d", ["joy", "neutral"])
+
+    kept = thin_common_comments(examples, share=0.3, seed=1)
+
+    assert sum(e.source == "goemotions" and e.label != "fear" for e in kept) == 30
+    assert any(e.label == "fear" for e in kept)
+    assert sum(e.source == "meld" for e in kept) == 2
+    assert thin_common_comments(examples, share=0.3, seed=1) == kept

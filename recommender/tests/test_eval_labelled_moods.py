@@ -80,7 +80,9 @@ def run(*args: str) -> str:
 
 
 def overall(report: str) -> tuple[float, float]:
-    ours, chance, _popular = re.search(r"^overall\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", report, re.M).groups()
+    found = re.search(r"^overall\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", report, re.M)
+    assert found, report
+    ours, chance, _popular = found.groups()
     return float(ours), float(chance)
 
 

@@ -433,4 +433,20 @@ def test_it_tolerates_missing_optional_fields() -> None:
     assert (user.display_name, user.email) == ("u1", None)
     assert (playlist.total_items, playlist.public, playlist.owner_id) == (3, None, "")
     assert track is not None and track.album is not None
-    assert (track.album.image_url, track.album.release_date, track.explicit) == ("big", None, False)
+    assert (track.album.image_url, track.album.release_date, track.explicit) == ("big", None, None)
+
+
+def test_it_reads_spotifys_explicit_flag_and_never_takes_a_missing_one_for_clean() -> None:
+    def parsed(**fields: object) -> bool | None:
+        track = track_from_json({"id": "t1", "name": "Song", **fields})
+        assert track is not None
+        return track.explicit
+
+    assert [parsed(explicit=True), parsed(explicit=False)] == [True, False]
+    assert [parsed(), parsed(explicit=None), parsed(explicit="yes")] == [None, None, None]
+
+
+def test_the_emulator_says_it_does_not_know_whether_a_demo_track_is_explicit(client: SpotifyClient) -> None:
+    track = client.track(NORA["top_tracks"]["short_term"][0])
+
+    assert track.explicit is None  # the demo data has no flags: served as null, not as false

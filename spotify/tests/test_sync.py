@@ -15,6 +15,7 @@ from spotify.errors import SpotifyError, SpotifyPermissionDenied, SpotifyRateLim
 from spotify.models import FollowedArtist, LibrarySync, Play, SpotifyLink, TopArtist, TopTrack
 from spotify.selectors import libraries_due_for_sync, spotify_status
 from spotify.tasks import retry_delay, sync_library
+from spotify.types import ArtistInfo, TrackInfo
 from tests.emulator import MALIK, NORA, consented_link
 from tests.factories import LibrarySyncFactory
 
@@ -175,3 +176,20 @@ def test_an_unexpected_failure_leaves_the_sync_failed_not_running(spotify_at, al
 
     sync = LibrarySync.objects.get(user=alice)
     assert sync.state == LibrarySync.State.FAILED and "unexpectedly" in sync.error
+
+
+def test_what_spotify_says_of_explicit_lyrics_is_kept_and_outranks_a_file(spotify_at, alice):
+    consented_link(spotify_at, alice)
+    services.library_sync(user=alice)
+    synced = Track.objects.filter(spotify_id__in=MALIK["top_tracks"]["short_term"])
+    assert not synced.exclude(explicit_source__in=["", "estimate"]).exists()  # the emulator knows no flags
+
+    known = synced.first()
+    assert known is not None
+    info = TrackInfo(known.spotify_id, known.name, (), None, known.duration_ms, True, "", "")
+    new = TrackInfo("N" * 22, "Brand New", (ArtistInfo("A" * 22, "Somebody New"),), None, 1000, False, "", "")
+    pks = services.tracks_upsert([info, new])
+
+    known.refresh_from_db()
+    assert (known.explicit, known.explicit_source) == (True, "spotify")
+    assert Track.objects.filter(pk=pks[new.id], explicit=False, explicit_source="spotify").exists()

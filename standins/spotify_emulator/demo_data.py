@@ -3,7 +3,9 @@
 The files are the app's (``demo/``: ``personalais-demo-catalog/1`` and
 ``personalais-demo-listeners/1``); the emulator is a separate program, so it reads them with
 this reader of its own and keeps only what the 2026 Web API serves: names, artists, albums,
-durations and popularity for its search order. Audio features and genres stay in the file.
+durations and popularity for its search order, and a track's explicit flag where the file has
+one (an optional column; the demo's source data has none, so it reads as None, "not known").
+Audio features and genres stay in the file.
 
 The catalog file is columnar: tracks point at artists and albums, playlists at tracks, by
 list index.
@@ -56,6 +58,7 @@ def music_read(data_dir: Path) -> tuple[dict[str, Obj], dict[str, Obj], dict[str
         }
         for row in range(len(album_ids))
     }
+    explicit = track_columns.get("explicit")
     tracks = {}
     for row, track_id in enumerate(track_columns["id"]):
         album_index = track_columns["album"][row]
@@ -66,6 +69,7 @@ def music_read(data_dir: Path) -> tuple[dict[str, Obj], dict[str, Obj], dict[str
             "artist_ids": [artist_ids[index] for index in track_columns["artists"][row]],
             "duration_ms": track_columns["duration_ms"][row],
             "popularity": track_columns["popularity"][row],
+            "explicit": explicit[row] if explicit is not None else None,
         }
     return artists, albums, tracks
 

@@ -3,6 +3,11 @@
 Fields Spotify removed for such apps (popularity, followers, genres, available_markets)
 are absent; ``external_ids`` stays (restored in March 2026). Playlist entries carry the
 track under both ``item`` (new) and ``track`` (deprecated, still sent).
+
+A track's ``explicit`` is the demo file's flag. Where the file has none (the demo's source
+data carries no explicit flags, so: every demo track) it is served as ``null``: Spotify always
+knows and always says, but the emulator does not know, and ``false`` would tell the app a track
+is clean when nobody checked. Clients must read null as "unknown", never as clean.
 """
 
 from __future__ import annotations
@@ -68,7 +73,7 @@ class Shapes:
             "artists": [self.artist_simplified(a) for a in track["artist_ids"]],
             "disc_number": 1,
             "duration_ms": track["duration_ms"],
-            "explicit": False,
+            "explicit": track.get("explicit"),  # None → null: not known (see the module's description)
             "is_local": False,
             "is_playable": True,
             "name": track["name"],

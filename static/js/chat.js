@@ -12,8 +12,10 @@
   let retry = 0;
   let lastUserBubble = null;
   let streaming = null; // the assistant bubble that tokens are streaming into
-  // The moods a reading can be corrected to, [{label, name}], from mood.labels via the page.
+  // The moods a reading can be corrected to, [{label, name, shown}], from mood.labels via the page;
+  // `shown` is the listener's words for it ("anxious / stressed" for fear).
   const MOODS = JSON.parse(document.getElementById("moods").textContent);
+  const SHOWN = Object.fromEntries(MOODS.map(({ label, shown }) => [label, shown || label]));
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -36,7 +38,7 @@
     line.dataset.label = mood.label;
     if (messageId) line.dataset.messageId = String(messageId);
     line.append("Mood: ");
-    line.append(el("b", "", mood.label));
+    line.append(el("b", "", SHOWN[mood.label] || mood.label));
     const sure = mood.corrected ? "set by you" : `${Math.round(mood.confidence * 100)}% sure`;
     line.append(` · valence ${mood.valence.toFixed(1)} · energy ${mood.arousal.toFixed(1)} · ${sure}`);
     if (messageId) {
@@ -44,8 +46,8 @@
       fix.setAttribute("aria-label", "Correct the mood");
       fix.append(el("option", "", "not right?"));
       fix.firstChild.value = "";
-      for (const { label, name } of MOODS) {
-        const option = el("option", "", label);
+      for (const { label, name, shown } of MOODS) {
+        const option = el("option", "", shown || label);
         option.value = label;
         if (name !== label) option.title = name;
         fix.append(option);
@@ -117,6 +119,11 @@
       card.append(el("div", "artists", (track.artists || []).join(", ")));
       if (track.reason) card.append(el("div", "reason", track.reason));
       const meta = el("div", "meta");
+      if (track.mood && typeof track.mood_confidence === "number") {
+        const mood = el("span", "mood", `${track.mood} · ${Math.round(track.mood_confidence * 100)}%`);
+        mood.title = `How likely this track feels ${track.mood}, learned from moods people gave tracks`;
+        meta.append(mood);
+      }
       if (track.genre) meta.append(el("span", "", track.genre));
       if (track.duration_ms) {
         const s = Math.round(track.duration_ms / 1000);

@@ -58,14 +58,14 @@ class ListenerJourneyTests(ChannelsLiveServerTestCase):
         page.press("#message", "Enter")
 
         mood = page.locator(".msg.user .mood").first
-        expect(mood).to_contain_text("sadness", timeout=20_000)
+        expect(mood).to_contain_text("down / sad", timeout=20_000)  # sadness, in the listener's words
         # Feeling down alone is answered with a question, not a list; accepting brings the music.
         expect(page.locator(".msg.assistant .bubble").last).to_contain_text("?", timeout=20_000)
         self.assertEqual(page.locator(".track").count(), 0)
         # The listener corrects the mood they were read with; it sticks.
         mood.locator("select.mood-fix").select_option("fear")
         expect(mood).to_contain_text("set by you", timeout=10_000)
-        expect(mood.locator("b")).to_have_text("fear")
+        expect(mood.locator("b")).to_have_text("anxious / stressed")
         page.fill("#message", "yes please")
         page.press("#message", "Enter")
         cards = page.locator(".track")
@@ -81,5 +81,5 @@ class ListenerJourneyTests(ChannelsLiveServerTestCase):
 
         page.reload()
         expect(page.locator(".msg.user .bubble").first).to_have_text("I feel down today", timeout=15_000)
-        expect(page.locator(".msg.user .mood b").first).to_have_text("fear")
+        expect(page.locator(".msg.user .mood b").first).to_have_text("anxious / stressed")
         expect(page.locator(".track").first).to_be_visible()

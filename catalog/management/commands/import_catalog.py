@@ -1,6 +1,7 @@
 """``manage.py import_catalog FILE.csv [...]``: upsert tracks and playlists from Kaggle-schema CSVs.
 
-The import announces the tracks it wrote (``catalog.signals.tracks_written``): the
+The import announces the tracks it wrote, and those elsewhere whose genre or explicit estimate
+it changed (``catalog.signals.tracks_written``): the
 recommender then embeds their profiles in a Celery task once the import has committed (so the
 worker sees the rows), or here, before the command ends, with ``--embed-now``.
 """
@@ -33,9 +34,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             result = catalog_import_rows(rows)
             if not embed_now:
-                followed = tracks_written.send(sender=Command, track_ids=result.track_pks, wait=False)
+                followed = tracks_written.send(sender=Command, track_ids=result.changed_pks, wait=False)
         if embed_now:
-            followed = tracks_written.send(sender=Command, track_ids=result.track_pks, wait=True)
+            followed = tracks_written.send(sender=Command, track_ids=result.changed_pks, wait=True)
         done = "".join(f"; {said}" for _, said in followed if said)
         self.stdout.write(f"imported {len(files)} file(s): {result.summary()}{done}")
 

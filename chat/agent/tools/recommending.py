@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field
 
+from catalog.explicit import UNKNOWN_NOTE
 from catalog.models import Track
 from chat.cards import NAMED_REASON, TrackCard, from_history
 from mood.labels import LABEL_COORDINATES, Mood, mood_named
@@ -18,7 +19,7 @@ from spotify.lookup import artist_resolve
 
 from .arguments import Count, Names, Positions, Text, ToolArguments, WholeNumber
 from .state import ToolResult, TurnState
-from .tracks import at_positions, grounded
+from .tracks import at_positions, explicit_sorted, grounded
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,11 @@ def recommend_tracks(state: TurnState, args: RecommendTracksArgs) -> ToolResult:
     named, missing_tracks = grounded(state, args.like_tracks)
     seeds = seeds + named
     constraints = tastes.taste_constraints(user=state.user)
+    withheld: list[TrackCard] = []
+    unsure: list[TrackCard] = []
+    if constraints.no_explicit and named:
+        # Still sounded like, never played; an unknown one plays, saying it may not be clean.
+        named, withheld, unsure = explicit_sorted(named)
     mood: str | None = args.mood
     if not mood and not seeds and state.mood.label == "neutral" and constraints.liked_moods:
         # Nothing to go on this turn: lean toward a mood the listener said they like.
@@ -103,7 +109,12 @@ def recommend_tracks(state: TurnState, args: RecommendTracksArgs) -> ToolResult:
         return ToolResult(
             False, "I couldn't pick tracks just now — please try again in a moment.", {"error": "internal"}
         )
-    cards = [card.model_copy(update={"reason": NAMED_REASON}) for card in named]
+    cards = [
+        card.model_copy(
+            update={"reason": f"{NAMED_REASON} ({UNKNOWN_NOTE})" if card in unsure else NAMED_REASON}
+        )
+        for card in named
+    ]
     cards += [TrackCard.from_pick(pick) for pick in picks]
     cards = cards[: max(args.count, len(named))]
     state.new_tracks = cards
@@ -120,18 +131,32 @@ def recommend_tracks(state: TurnState, args: RecommendTracksArgs) -> ToolResult:
         "unknown_artists": unknown,
         "focus_matched": matched,
         "like": [t.described for t in seeds],
+        "explicit_withheld": [t.described for t in withheld],
+        "explicitness_unknown": [t.described for t in unsure],
     }
+    refused = _explicit_refusal(withheld)
     if not cards:
         return ToolResult(
-            False, "I couldn't find tracks for that yet — the catalog may still be loading.", data
+            False, refused or "I couldn't find tracks for that yet — the catalog may still be loading.", data
         )
     summary = f"Here are {len(cards)} tracks"
     if named:
         summary = (
             f"Here's {', '.join(t.described for t in named)}, and {len(cards) - len(named)} more like it"
         )
+    elif withheld:
+        summary = (
+            f"{refused} Here are {len(cards)} tracks that sound like {'it' if len(withheld) == 1 else 'them'}"
+        )
     elif seeds:
         summary += f" that sound like {', '.join(t.described for t in seeds)}"
+    if withheld and named:
+        summary += f"; {refused[:-1]}"
+    if unsure:
+        summary += (
+            f"; I can't tell whether {', '.join(t.described for t in unsure)} "
+            f"{'is' if len(unsure) == 1 else 'are'} explicit — nobody has flagged it either way"
+        )
     if missing_tracks:
         summary += f"; I couldn't find {', '.join(missing_tracks)} in the catalog or on Spotify"
     if unknown:
@@ -140,6 +165,17 @@ def recommend_tracks(state: TurnState, args: RecommendTracksArgs) -> ToolResult:
         asked = [*(args.genres or []), *[name for name in args.artists or [] if name not in unknown]]
         summary += f"; nothing matched {', '.join(asked)}, so these are the closest in mood"
     return ToolResult(True, summary + ".", data)
+
+
+def _explicit_refusal(withheld: list[TrackCard]) -> str:
+    """The sentence that says why a named track was not played; "" when none was held back."""
+    if not withheld:
+        return ""
+    one = len(withheld) == 1
+    return (
+        f"{', '.join(t.described for t in withheld)} {'is' if one else 'are'} explicit, and you asked for "
+        f"nothing explicit, so I left {'it' if one else 'them'} out."
+    )
 
 
 def _target(state: TurnState, mood: str | None, request: str) -> ListeningTarget:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from catalog.explicit import explicit_state
 from catalog.models import Track
 from chat.cards import CardKind, TrackCard
 from spotify.lookup import track_resolve
@@ -60,6 +61,21 @@ def grounded(state: TurnState, names: list[str] | None) -> tuple[list[TrackCard]
         else:
             cards.append(track_card(track, kind="named"))
     return cards, missing
+
+
+def explicit_sorted(cards: list[TrackCard]) -> tuple[list[TrackCard], list[TrackCard], list[TrackCard]]:
+    """Named tracks, for a listener who wants nothing explicit: (those that may play, those that
+    are explicit — said so by Spotify or a file, or estimated — and, among those that may play,
+    the ones whose explicitness nobody knows, which must say so)."""
+    ids = [card.track_id for card in cards if card.track_id]
+    states = {
+        pk: explicit_state(flag)
+        for pk, flag in Track.objects.filter(pk__in=ids).values_list("pk", "explicit")
+    }
+    explicit = [card for card in cards if card.track_id and states.get(card.track_id) == "explicit"]
+    playable = [card for card in cards if card not in explicit]
+    unknown = [card for card in playable if states.get(card.track_id or 0, "unknown") == "unknown"]
+    return playable, explicit, unknown
 
 
 _DURATION = re.compile(r"\s*[\(\[]?(?P<m>\d{1,2}):(?P<s>[0-5]\d)[\)\]]?\s*$")
