@@ -267,6 +267,18 @@ def test_a_liked_mood_steers_a_request_that_gives_no_mood_of_its_own(alice, smal
     assert call_tool(state, "recommend_tracks", {"mood": "joy"}).data["target"]["label"] == "joy"
 
 
+def test_no_more_sad_music_keeps_sad_tracks_out_even_when_the_listener_is_sad(alice, small_catalog):
+    sad = EmotionEstimate("sadness", -0.7, -0.4, 0.9)
+    state = TurnState(
+        user=alice, conversation=ConversationFactory.create(user=alice), text="I'm low", mood=sad
+    )
+    assert call_tool(state, "set_preference", {"kind": "mood", "value": "sad", "liked": False}).ok
+
+    for _ in range(3):  # the small catalog holds 14 tracks that are not sad
+        assert call_tool(state, "recommend_tracks", {"count": 4}).ok
+        assert state.picked and all(card.mood != "sad" for card in state.picked)
+
+
 def test_the_offline_agent_talks_and_reports_what_it_remembered(alice, small_catalog):
     state = state_for(alice, "I just got back from a run, I love Nora Vale by the way")
     reply, meta = respond_offline(state, offered=False, rng=random.Random(1))

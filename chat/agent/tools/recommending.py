@@ -103,6 +103,7 @@ def recommend_tracks(state: TurnState, args: RecommendTracksArgs) -> ToolResult:
             strategy=strategy,
             allow_explicit=False if constraints.no_explicit else None,
             focus=focus,
+            avoid_moods=constraints.avoided_moods,
         )
     except Exception:
         logger.exception("recommendation failed for user %s", state.user.pk)
