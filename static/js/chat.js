@@ -120,7 +120,7 @@
       if (track.reason) card.append(el("div", "reason", track.reason));
       const meta = el("div", "meta");
       if (track.mood && typeof track.mood_confidence === "number") {
-        const mood = el("span", "mood", `${track.mood} · ${Math.round(track.mood_confidence * 100)}%`);
+        const mood = el("span", "mood", `${track.mood} · ${Math.min(99, Math.round(track.mood_confidence * 100))}%`);
         mood.title = `How likely this track feels ${track.mood}, learned from moods people gave tracks`;
         meta.append(mood);
       }
