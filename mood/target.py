@@ -23,6 +23,7 @@ from typing import Literal
 
 import numpy as np
 
+from .encoder import embed_text
 from .perception import EmotionEstimate
 from .track_mood import TRACK_MOODS, TrackMoodModel, track_mood_model
 
@@ -177,9 +178,6 @@ def _playlist_moods(text: str, model: TrackMoodModel) -> np.ndarray | None:
     """Cached: a turn asks for its words' target more than once (perception, then the ranker)."""
     if not len(model.playlist_names) or not text.strip():
         return None
-    # Inside the function: the encoder's session loads only for a request that gets this far.
-    from .encoder import embed_text
-
     similarity = model.playlist_embeddings @ embed_text(text[:300])
     close = similarity >= PLAYLIST_MATCH
     if not close.any():

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from mood.encoder import embed_texts
 from mood.track_mood import (
     FEATURE_NAMES,
     TRACK_MOODS,
@@ -95,9 +96,6 @@ def test_the_shipped_model_learned_moods_from_human_labels():
 
 
 def test_the_text_model_reads_a_mood_from_words_alone():
-    # Inside the test: the encoder is slow to load and only these tests need it here.
-    from mood.encoder import embed_texts
-
     model = track_mood_model()
     texts = [
         signal_text(

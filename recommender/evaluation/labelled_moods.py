@@ -31,7 +31,7 @@ from catalog.csv_rows import catalog_from_rows, spotify_like_id
 from catalog.models import Track
 from catalog.services import catalog_save
 from mood.perception import mood_from_text
-from mood.track_mood import FEATURE_NAMES, TRACK_MOODS, TrackMoodModel, track_mood_override
+from mood.track_mood import FEATURE_NAMES, TRACK_MOODS, TrackMoodModel, track_mood_model, track_mood_override
 from mood.track_mood_training import Embeddings, catalog_examples, labelled_examples, train
 from recommender.evaluation.sandbox import rolled_back, throwaway_user
 from recommender.models import TrackProfile
@@ -253,9 +253,6 @@ def _signals_present(blind: bool) -> frozenset[str]:
 
 
 def _trained_ids() -> frozenset[str]:
-    # Inside the function: reading the shipped weights is needed only for this note.
-    from mood.track_mood import track_mood_model
-
     return track_mood_model().trained_ids
 
 
