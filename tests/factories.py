@@ -313,3 +313,18 @@ def make_small_catalog() -> list[Track]:
             )
         )
     return tracks
+
+
+def catalog_slice_ids(user: User, *, per_genre: int) -> set[int]:
+    """The ``per_genre`` most popular tracks of each catalog genre plus everything ``user`` played
+    or has among their top tracks: a small catalog that still covers every genre and their history."""
+    ids: set[int] = set()
+    for genre in Track.objects.order_by().values_list("genre", flat=True).distinct():
+        ids |= set(
+            Track.objects.filter(genre=genre)
+            .order_by("-popularity", "id")
+            .values_list("id", flat=True)[:per_genre]
+        )
+    ids |= set(Play.objects.filter(user=user).values_list("track_id", flat=True))
+    ids |= set(TopTrack.objects.filter(user=user).values_list("track_id", flat=True))
+    return ids

@@ -29,9 +29,8 @@ from recommender.recall import recall_candidates_for_user
 from recommender.services import recommend_tracks
 from spotify import services as spotify_services
 from spotify.demo_listeners import demo_listeners_load
-from spotify.models import Play, TopTrack
 from spotify.types import TrackInfo
-from tests.factories import ConversationFactory
+from tests.factories import ConversationFactory, catalog_slice_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -54,15 +53,7 @@ def malik() -> User:
     demo_catalog_load()
     demo_listeners_load()
     user = User.objects.get(email="malik@demo.personalais.local")
-    ids: set[int] = set()
-    for genre in Track.objects.order_by().values_list("genre", flat=True).distinct():
-        ids |= set(
-            Track.objects.filter(genre=genre)
-            .order_by("-popularity", "id")
-            .values_list("id", flat=True)[:TRACKS_PER_GENRE]
-        )
-    ids |= set(Play.objects.filter(user=user).values_list("track_id", flat=True))
-    ids |= set(TopTrack.objects.filter(user=user).values_list("track_id", flat=True))
+    ids = catalog_slice_ids(user, per_genre=TRACKS_PER_GENRE)
     track_profiles_refresh(track_ids=ids)
     # Spotify's flags, as a sync brings them: a third explicit, a third clean, a third never said
     # (as for tracks only ever imported), and titles that give themselves away left to the estimate.

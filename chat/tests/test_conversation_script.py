@@ -20,14 +20,14 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
 from catalog.demo import demo_catalog_load
-from catalog.models import Track
 from chat.models import Message, MoodReading
 from recommender.models import TastePreference
 from recommender.profiles import track_profiles_refresh
 from spotify import services as spotify_services
-from spotify.models import Play, TopTrack
+from spotify.models import Play
 from tests.conftest import daphne_server
 from tests.emulator import CLIENT_ID, MALIK, consented_link
+from tests.factories import catalog_slice_ids
 from tests.llm_standin import STANDIN_KEY, STANDIN_MODEL, LLMStandin, standin_start
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -110,15 +110,7 @@ def malik(spotify_at, alice):
     demo_catalog_load()
     consented_link(spotify_at, alice, listener=MALIK)
     spotify_services.library_sync(user=alice)
-    ids: set[int] = set()
-    for genre in Track.objects.order_by().values_list("genre", flat=True).distinct():
-        ids |= set(
-            Track.objects.filter(genre=genre)
-            .order_by("-popularity", "id")
-            .values_list("id", flat=True)[:TRACKS_PER_GENRE]
-        )
-    ids |= set(Play.objects.filter(user=alice).values_list("track_id", flat=True))
-    ids |= set(TopTrack.objects.filter(user=alice).values_list("track_id", flat=True))
+    ids = catalog_slice_ids(alice, per_genre=TRACKS_PER_GENRE)
     track_profiles_refresh(track_ids=ids)
     return alice
 
