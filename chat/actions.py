@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from accounts.models import User
 from recommender.services import feedback_record
-from spotify import services as spotify_services
+from spotify import playlist_writes
 from spotify.errors import SpotifyError, said_to_listener
+from spotify.playlist_writes import PlaylistWriteUncertain, UndoError
 from spotify.services import PlaylistItemsNotAdded
 
 from .cards import FeedbackKind, cards_read
-from .events import FeedbackActionEvent, MoodEvent, PlaylistActionEvent, PlaylistShown
+from .events import FeedbackActionEvent, MoodEvent, PlaylistActionEvent, PlaylistShown, UndoneEvent
 from .models import Message
 from .selectors import mood_shown
 from .services import MoodCorrectionError, mood_correct
@@ -39,11 +40,13 @@ def playlist_save_from_message(*, user: User, message_id: int, name: str) -> Pla
         raise ActionError("I can't find those tracks any more.")
     track_ids = [card.spotify_id for card in cards]
     try:
-        playlist = spotify_services.playlist_create_with_tracks(
+        playlist, write = playlist_writes.playlist_create_logged(
             user=user, name=name, track_spotify_ids=track_ids
         )
     except ValueError as exc:
         raise ActionError(str(exc)) from exc
+    except PlaylistWriteUncertain as exc:
+        raise ActionError(exc.message) from exc
     except PlaylistItemsNotAdded as exc:
         raise ActionError(
             f"I created “{exc.playlist.name}” on your Spotify, but adding the tracks failed: "
@@ -60,7 +63,18 @@ def playlist_save_from_message(*, user: User, message_id: int, name: str) -> Pla
         action="playlist_created",
         text=f"Saved {len(track_ids)} tracks to “{playlist.name}” on your Spotify.",
         playlist=PlaylistShown(spotify_id=playlist.spotify_id, name=playlist.name),
+        write_id=write.pk,
     )
+
+
+def write_undo_give(*, user: User, write_id: int) -> UndoneEvent:
+    """Undo one of *this listener's* playlist changes (only theirs, only within the undo window)."""
+    try:
+        return UndoneEvent(text=playlist_writes.write_undo(user=user, write_id=write_id))
+    except UndoError as exc:
+        raise ActionError(exc.message) from exc
+    except SpotifyError as exc:
+        raise ActionError(said_to_listener(exc)) from exc
 
 
 FEEDBACK_REPLIES: dict[FeedbackKind, str] = {

@@ -21,7 +21,13 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django import db
 
 from . import selectors
-from .actions import ActionError, feedback_give, mood_correction_give, playlist_save_from_message
+from .actions import (
+    ActionError,
+    feedback_give,
+    mood_correction_give,
+    playlist_save_from_message,
+    write_undo_give,
+)
 from .agent.turn import TurnError, TurnResult, run_turn
 from .events import DoneEvent, ErrorCode, ErrorEvent, Event, HistoryEvent, TypingEvent
 from .frames import (
@@ -30,6 +36,7 @@ from .frames import (
     FrameRejected,
     MessageFrame,
     SavePlaylistFrame,
+    UndoFrame,
     frame_read,
 )
 
@@ -93,6 +100,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 await self._act(
                     partial(mood_correction_give, message_id=frame.message_id, label=frame.label),
                     crashed="Something went wrong on our side; the mood was not changed.",
+                )
+            case UndoFrame():
+                await self._act(
+                    partial(write_undo_give, write_id=frame.write_id),
+                    crashed="Something went wrong on our side; nothing was undone.",
                 )
 
     async def _on_message(self, frame: MessageFrame) -> None:

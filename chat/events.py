@@ -45,10 +45,18 @@ class MoodShown(BaseModel):
     arousal: float
     confidence: float
     corrected: bool | None = Field(default=None, exclude_if=_unset)  # set in history and on a correction
+    # A command ("add the first one to Gym"): the page keeps the mood line out of the way.
+    quiet: bool | None = Field(default=None, exclude_if=_unset)
 
     @classmethod
-    def of(cls, mood: EmotionEstimate) -> MoodShown:
-        return cls(label=mood.label, valence=mood.valence, arousal=mood.arousal, confidence=mood.confidence)
+    def of(cls, mood: EmotionEstimate, *, quiet: bool = False) -> MoodShown:
+        return cls(
+            label=mood.label,
+            valence=mood.valence,
+            arousal=mood.arousal,
+            confidence=mood.confidence,
+            quiet=quiet or None,
+        )
 
 
 class ShownMessage(BaseModel):
@@ -114,6 +122,14 @@ class PlaylistActionEvent(Event):
     action: Literal["playlist_created", "playlist_tracks_added", "playlist_tracks_removed"]
     text: str
     playlist: PlaylistShown
+    write_id: int | None = None  # what the page's Undo button undoes
+    in_reply: bool = False  # the reply that follows says it: the page adds Undo there, not a bubble
+
+
+class UndoneEvent(Event):
+    type: Literal["action"] = "action"
+    action: Literal["undone"] = "undone"
+    text: str
 
 
 class FeedbackActionEvent(Event):

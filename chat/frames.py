@@ -111,13 +111,22 @@ class CorrectMoodFrame(IncomingFrame):
     label: Annotated[Emotion, _refused_outside(get_args(Emotion), "“{value}” isn't one of the moods I know.")]
 
 
+class UndoFrame(IncomingFrame):
+    """Undo one playlist change (the Undo button under the reply that made it)."""
+
+    malformed = ("bad_frame", "Undo needs the write_id of the change.")
+    type: Literal["undo"]
+    write_id: StrictInt
+
+
 Frame = Annotated[
-    MessageFrame | SavePlaylistFrame | FeedbackFrame | CorrectMoodFrame, Field(discriminator="type")
+    MessageFrame | SavePlaylistFrame | FeedbackFrame | CorrectMoodFrame | UndoFrame,
+    Field(discriminator="type"),
 ]
 _FRAMES: TypeAdapter[Frame] = TypeAdapter(Frame)
 _BY_TYPE: dict[str, type[IncomingFrame]] = {
     get_args(frame.model_fields["type"].annotation)[0]: frame
-    for frame in (MessageFrame, SavePlaylistFrame, FeedbackFrame, CorrectMoodFrame)
+    for frame in (MessageFrame, SavePlaylistFrame, FeedbackFrame, CorrectMoodFrame, UndoFrame)
 }
 _OUR_CODES: set[ErrorCode] = {"empty", "too_long", "action_failed"}  # raised by the validators above
 

@@ -61,6 +61,8 @@ class AgentMemory:
     playlist: dict | None
     offered: bool
     history: list[dict]  # the last few messages as {"role", "content"}, oldest first
+    pending: list = None  # type: ignore[assignment]  # writes the last reply asked to confirm
+    asked: bool = False  # the last reply asked the listener a question
 
 
 def agent_memory(*, conversation: Conversation, history: int = 10) -> AgentMemory:
@@ -71,8 +73,18 @@ def agent_memory(*, conversation: Conversation, history: int = 10) -> AgentMemor
     playlist = next((m.meta["playlist"] for m in recent if m.meta.get("playlist")), None)
     last_assistant = next((m for m in recent if m.role == Message.Role.ASSISTANT), None)
     offered = bool(last_assistant and last_assistant.meta.get("offered"))
+    pending = list(last_assistant.meta.get("pending") or []) if last_assistant else []
+    asked = bool(last_assistant and (last_assistant.meta.get("asked") or last_assistant.text.rstrip().endswith("?")))
     turns = [{"role": m.role, "content": m.text} for m in reversed(recent)]
-    return AgentMemory(shown=shown, picked=picked, playlist=playlist, offered=offered, history=turns)
+    return AgentMemory(
+        shown=shown,
+        picked=picked,
+        playlist=playlist,
+        offered=offered,
+        history=turns,
+        pending=pending,
+        asked=asked,
+    )
 
 
 def message_shown(message: Message) -> ShownMessage:
@@ -82,12 +94,13 @@ def message_shown(message: Message) -> ShownMessage:
         role=message.role,  # type: ignore[arg-type]  # a TextChoices value: "user" or "assistant"
         text=message.text,
         tracks=cards_read(message.tracks),
-        mood=mood_shown(mood) if mood is not None else None,
+        mood=mood_shown(mood, quiet=bool(message.meta.get("quiet_mood"))) if mood is not None else None,
     )
 
 
-def mood_shown(reading: MoodReading) -> MoodShown:
+def mood_shown(reading: MoodReading, *, quiet: bool = False) -> MoodShown:
     return MoodShown(
+        quiet=quiet or None,
         label=reading.label,
         valence=reading.valence,
         arousal=reading.arousal,

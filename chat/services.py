@@ -20,9 +20,13 @@ def conversation_get_or_create(*, user: User) -> Conversation:
 
 
 @transaction.atomic
-def listener_message_create(*, conversation: Conversation, text: str, mood: EmotionEstimate) -> Message:
+def listener_message_create(
+    *, conversation: Conversation, text: str, mood: EmotionEstimate, meta: dict | None = None
+) -> Message:
     """Store the listener's words and the mood read from them together: both or neither."""
-    message = Message.objects.create(conversation=conversation, role=Message.Role.USER, text=text)
+    message = Message.objects.create(
+        conversation=conversation, role=Message.Role.USER, text=text, meta=meta or {}
+    )
     MoodReading.objects.create(
         message=message,
         label=mood.label,

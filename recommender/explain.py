@@ -38,6 +38,38 @@ def explanation(*, reason: str, sources: Sequence[str], parts: dict[str, float])
     return " · ".join(bits)
 
 
+# Score parts a person would name, strongest first, as the second half of a spoken reason.
+PART_SAYINGS = {
+    "recent": "it's close to what you've been playing lately",
+    "top": "it's close to your all-time favourites",
+    "feedback": "you liked tracks like it",
+    "preference": "it matches what you asked me for",
+    "popularity": "lots of people are playing it",
+}
+PERSONAL_PARTS = ("recent", "top", "feedback", "preference", "popularity")
+
+
+def spoken_reason(*, described: str, reason: str, mood: str, parts: dict[str, float]) -> str:
+    """ "Why that one?" in one or two sentences, from the track's real score parts.
+
+    The first sentence is the mood fit (the card's reason); the second names the strongest of
+    the listener's own ties, when one carried real weight, with its share of the score.
+    """
+    fit = reason.split(" · ")[0].strip() if reason else ""
+    first = f"I picked {described} because it's {fit[0].lower()}{fit[1:]}." if fit else f"I picked {described}."
+    if mood and not fit:
+        first = f"I picked {described} because it sounds {mood}."
+    positive = {name: value for name, value in parts.items() if value > 0}
+    total = sum(positive.values())
+    ties = sorted(
+        ((positive.get(name, 0.0), name) for name in PERSONAL_PARTS if positive.get(name, 0.0) > 0), reverse=True
+    )
+    if not ties or total <= 0 or ties[0][0] / total < 0.1:
+        return first
+    value, name = ties[0]
+    return f"{first} Beyond the mood, {PART_SAYINGS[name]} (about {round(100 * value / total)}% of its score)."
+
+
 # The track's mood, as the card's reason opens with it, and what the target was for.
 MOOD_WORDS = {"happy": "happy", "sad": "sad", "calm": "calm", "energetic": "energetic"}
 TARGET_WORDS = {

@@ -37,6 +37,7 @@ from urllib3.util.retry import Retry
 from spotify.errors import (
     SpotifyAuthExpired,
     SpotifyError,
+    SpotifyNoAnswer,
     SpotifyNotFound,
     SpotifyPermissionDenied,
     SpotifyRateLimited,
@@ -262,6 +263,14 @@ class SpotifyClient:
             snapshot_id = self._call(self._sp._delete, path, payload=payload)["snapshot_id"]
         return snapshot_id
 
+    def playlist_unfollow(self, playlist_id: str) -> None:
+        """Remove one of the listener's playlists from their library (for its owner: delete it).
+
+        2026 development mode has no ``playlists/{id}/followers``; the library endpoint takes URIs.
+        """
+        uri = f"spotify:playlist:{_spotify_id('playlist', playlist_id)}"
+        self._call(self._sp._delete, "me/library", uris=uri)
+
     # --- catalog ---------------------------------------------------------------------------------
 
     def artist_albums(
@@ -323,9 +332,10 @@ class SpotifyClient:
         except spotipy.SpotifyException as exc:
             raise _error_from_spotipy(exc) from exc
         except requests.Timeout as exc:
+            message = f"Spotify did not answer within {self.timeout:g} s"
             if isinstance(exc, requests.ReadTimeout):
                 self._count_call()  # sent, and probably counted by Spotify
-            message = f"Spotify did not answer within {self.timeout:g} s"
+                raise SpotifyNoAnswer(message) from exc
             raise SpotifyError(message, permanent=False) from exc
         except requests.RequestException as exc:
             message = f"Could not reach Spotify at {self.base_url}: {type(exc).__name__}"

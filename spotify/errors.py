@@ -21,6 +21,17 @@ class SpotifyError(Exception):
         return f"{type(self).__name__}({self.message!r}, status={self.status}, permanent={self.permanent})"
 
 
+class SpotifyNoAnswer(SpotifyError):
+    """The request was sent but no answer came in time: it may or may not have happened.
+
+    A write that ends like this is checked (``spotify.playlist_writes``) before anything is
+    retried or reported, so a slow Spotify never leaves a duplicate or an orphan playlist.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, permanent=False)
+
+
 class SpotifyRateLimited(SpotifyError):
     """429 over the app's rolling 30-second window: try again after ``retry_after`` seconds.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from catalog.models import Artist, Track
+from catalog.models import Artist, Playlist, Track
 
 from .fields import EncryptedTextField
 
@@ -127,3 +127,39 @@ class LibrarySync(models.Model):
 
     def __str__(self) -> str:
         return f"sync of {self.user_id}: {self.state}"
+
+
+class PlaylistWrite(models.Model):
+    """One write the agent or a button made to a listener's Spotify playlists: what undo reverses,
+    and what is checked when Spotify did not answer in time (``spotify.playlist_writes``)."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created a playlist"
+        ADDED = "added", "Added tracks"
+        REMOVED = "removed", "Removed tracks"
+
+    class State(models.TextChoices):
+        DONE = "done", "Done"
+        UNCERTAIN = "uncertain", "Spotify did not answer; being checked"
+        NOT_DONE = "not_done", "Checked: it did not happen"
+        UNDONE = "undone", "Undone"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlist_writes")
+    playlist = models.ForeignKey(Playlist, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    name = models.CharField(max_length=100, help_text="the playlist's name when the write was made")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    track_spotify_ids = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DONE)
+    known_before = models.JSONField(
+        default=list, blank=True, help_text="for an unanswered create: the listener's playlist ids before it"
+    )
+    was_uncertain = models.BooleanField(default=False, help_text="Spotify did not answer it in time")
+    told_at = models.DateTimeField(null=True, blank=True, help_text="when the listener was told how it ended")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    settled_at = models.DateTimeField(null=True, blank=True, help_text="when it was checked or undone")
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.name!r} for {self.user_id} ({self.state})"

@@ -347,6 +347,12 @@ def _playlist_store(user: User, summary: PlaylistSummary, tracks: Sequence[Track
     return playlist
 
 
+def playlist_store_found(*, user: User, summary: PlaylistSummary) -> Playlist:
+    """Mirror a playlist of the listener's found on Spotify (with its items as Spotify has them)."""
+    tracks = spotify_client_for(user=user).playlist_items(summary.id)
+    return _playlist_store(user, summary, tracks)
+
+
 # --- playlist edits ----------------------------------------------------------------------------
 
 

@@ -67,3 +67,18 @@ def sync_due_libraries() -> int:
     for user_id in user_ids:
         sync_library.delay(user_id)
     return len(user_ids)
+
+
+@shared_task(acks_late=True)
+def check_uncertain_create(write_id: int, attempt: int = 0) -> str:
+    """Settle a playlist create Spotify did not answer; looks again later while it stays uncertain."""
+    from .playlist_writes import uncertain_create_check, uncertain_create_retry
+
+    try:
+        state = uncertain_create_check(write_id)
+    except SpotifyError as exc:
+        logger.info("checking uncertain create %s failed (%s); looking again later", write_id, exc)
+        state = "uncertain"
+    if state == "uncertain":
+        uncertain_create_retry(write_id, attempt)
+    return state

@@ -126,7 +126,6 @@ EXEMPLARS: dict[str, tuple[str, ...]] = {
         "write me an essay",
         "what's the capital of France?",
         "set a timer for ten minutes",
-        "delete my account",
         "change my password",
         "call my mom",
         "order a pizza",
@@ -154,6 +153,19 @@ MUSIC_ASK = re.compile(
 
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
+        "account",
+        re.compile(
+            r"\b(disconnect|unlink|detach|log ?out of|sign out of|revoke)\b.{0,25}\bspotify\b|"
+            r"\bremove\b.{0,10}\bspotify\b.{0,15}\b(access|connection|link|account)\b|"
+            r"\b(export|download|take out|get a copy of|copy of)\b.{0,20}\b(my )?(data|info|information|history|everything)\b|"
+            r"\b(delete|close|remove|deactivate|cancel|erase|wipe)\b.{0,15}\b(my )?(account|profile|data|everything)\b|"
+            r"\bmood (history|timeline|log|over time|chart)\b|\bmy (past )?moods\b|"
+            r"\bhow (have|has) (i|my mood) been( feeling)?\b|\bhow i'?ve been feeling\b",
+            re.I,
+        ),
+    ),
+    ("undo", re.compile(r"^\s*(please\s+)?(undo|revert|reverse|take (that|it) back|cancel that)\b", re.I)),
+    (
         "create_playlist",
         re.compile(
             r"\b(make|create|start|build|save)\b.{0,40}\bplaylist\b|\bsave (these|them|this list)\b|"
@@ -164,6 +176,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "remove_from_playlist",
         re.compile(
+            r"\btake\b.{0,40}\bout of\b|"
             r"\b(remove|delete|take out|drop|get rid of)\b.{0,60}\b(one|song|track|it|that|this|from|"
             r"playlist|\d{1,2}|first|second|third|fourth|fifth|last)\b",
             re.I,
@@ -172,8 +185,13 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "add_to_playlist",
         re.compile(
-            r"\b(add|stick)\b.{0,50}\b(to|into)\b\s+(my\s+|the\s+)?[\"“]?[A-Z0-9]|"
-            r"\b(add|put|stick)\b(?!\s+on\b).{0,60}\bplaylist\b",
+            r"\b(add|stick|throw)\b(?!\s+(some|more|a little|a bit|something|anything)\b)"
+            r"(?!.*\bto the (mix|vibe|mood|queue)\b).{0,60}\b(to|into|onto)\b\s+\S|"
+            r"\b(put|stick|throw)\b(?!\s+on\b).{0,50}\b(in|into|onto)\s+(there|it|my|the|that|[\"“])|"
+            r"\b(add|put|stick)\b(?!\s+on\b).{0,60}\bplaylist\b|"
+            r"^\s*(please\s+)?(add|save)\s+(it|that|this|these|them|those)(\s+(one|ones|song|track))?"
+            r"(\s+(too|as well|please))*\s*[.!]*$",
+            re.I,
         ),
     ),
     ("list_playlists", re.compile(r"\b(my|list|show)\b.{0,20}\bplaylists\b", re.I)),

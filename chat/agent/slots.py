@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from catalog.genres import GENRE_ALIASES
 from mood.labels import MOOD_WORDS
 
+from .playlist_names import words
+
 NUMBER_WORDS = {
     "one": 1,
     "two": 2,
@@ -159,6 +161,9 @@ class Slots:
     artists: list[str] = field(default_factory=list)
     track: tuple[str, str] | None = None  # (title, artist) named by the listener
     playlist_name: str | None = None
+    # For an edit: the playlist said after "to/into/from…" ("to rain on the window"); IN_PLAY for
+    # "to it" / "to that playlist" (the one in play in this chat); None when no playlist was said.
+    destination: str | None = None
     liked: list[tuple[str, str]] = field(default_factory=list)  # (kind, value) the listener wants more of
     disliked: list[tuple[str, str]] = field(default_factory=list)  # (kind, value) they want no more of
     no_explicit: bool = False
@@ -166,11 +171,45 @@ class Slots:
     time_range: str = "medium_term"
 
 
+IN_PLAY = "\x00in play"
+_DESTINATION = re.compile(r"\b(?:to|into|onto|from|off|out of)\s+(?P<name>[^.!?]+)", re.I)
+_IN_DESTINATION = re.compile(
+    r"\b(?:in|on)\s+(?P<name>there\b|it\b|(?:my|the|that)\s[^.!?]+|[^.!?]+\bplaylist\b[^.!?]*)", re.I
+)
+_POLITE_TAIL = re.compile(r"(\s+(please|pls|plz|thanks|thank you|too|as well|now|for me))+\s*$", re.I)
+_ANAPHORA = {"it", "that", "this", "there", "same", "that one", "the same", "same one", "that list", "this list"}
+_EDIT_VERB = re.compile(r"\b(add|put|stick|throw|save|remove|delete|take|drop|get rid of)\b", re.I)
+
+
+def destination_in(text: str) -> tuple[str | None, int]:
+    """(the playlist said after "to/into/from…", where that phrase starts); IN_PLAY for "it".
+
+    The first such phrase after an edit verb counts ("add Hello by Adele to gym rotation");
+    "in/on" only with "my/the" or "playlist" ("put track 2 in my workout playlist").
+    """
+    verb = _EDIT_VERB.search(text)
+    if verb is None:
+        return None, len(text)
+    track = _TRACK_BY.search(text, verb.end())
+    start = track.end() if track else verb.end()
+    match = _DESTINATION.search(text, start) or _IN_DESTINATION.search(text, start)
+    if match is None:
+        return None, len(text)
+    name = _POLITE_TAIL.sub("", match["name"]).strip(" \"“”'‘’,")
+    name = re.sub(r"\s+playlist$", "", re.sub(r"^(?:my|the)\s+", "", name, flags=re.I), flags=re.I).strip()
+    said = " ".join(words(name))
+    if not said or said in _ANAPHORA:
+        return IN_PLAY, match.start()
+    return name[:100], match.start()
+
+
 def extract_slots(text: str) -> Slots:
     slots = Slots()
     lowered = text.lower()
-    slots.positions = positions_in(text)
-    slots.deictic = not slots.positions and bool(_DEICTIC.search(text))
+    slots.destination, where = destination_in(text)
+    # "add it to First Dance": ordinals inside the playlist's name are not positions.
+    slots.positions = positions_in(text[:where])
+    slots.deictic = not slots.positions and bool(_DEICTIC.search(text[:where]))
     slots.count = count_in(text)
     slots.genres = genres_in(lowered)
     slots.moods = [mood for word, mood in MOOD_WORDS.items() if re.search(rf"\b{word}\b", lowered)]

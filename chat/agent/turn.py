@@ -22,9 +22,13 @@ from chat.events import ErrorEvent, Event, MessageEvent, MoodEvent, MoodShown, T
 from chat.models import Conversation, MoodReading
 from mood.perception import EmotionEstimate, mood_from_text
 
+from spotify import playlist_writes
+
+from .intents import classify_intent
 from .llm import LLMClient, LLMError, llm_settings
 from .llm_agent import mood_from_llm, respond_llm
 from .offline import respond_offline
+from .planner import COMMAND_INTENTS, playlist_needed, turn_action, write_requested
 from .tools import TurnState
 
 logger = logging.getLogger(__name__)
@@ -47,12 +51,22 @@ class TurnError(Exception):
 class TurnResult:
     events: list[dict] = field(default_factory=list)  # the wire frames sent, in order
     llm_seconds: float = 0.0
+    meta: dict = field(default_factory=dict)  # what the agent did (intent, tools, asked, action)
+    writes: list[dict] = field(default_factory=list)  # dry run: the Spotify writes it would have made
 
 
 def run_turn(
-    *, user: User, text: str, emit: Emit | None = None, rng: random.Random | None = None
+    *,
+    user: User,
+    text: str,
+    emit: Emit | None = None,
+    rng: random.Random | None = None,
+    dry_run: bool = False,
 ) -> TurnResult:
-    """Handle one listener message; events go to ``emit`` as they happen and into the result."""
+    """Handle one listener message; events go to ``emit`` as they happen and into the result.
+
+    ``dry_run`` (evaluation): Spotify writes are recorded in ``result.writes``, not sent.
+    """
     rng = rng or random.Random()
     result = TurnResult()
 
@@ -66,8 +80,12 @@ def run_turn(
     memory = selectors.agent_memory(conversation=conversation)
     client = LLMClient() if llm_settings() is not None else None
     mood, result.llm_seconds = _perceive(conversation, text, client)
-    message = services.listener_message_create(conversation=conversation, text=text, mood=mood)
-    send(MoodEvent(message_id=message.pk, mood=MoodShown.of(mood)))
+    guess = classify_intent(text)
+    quiet = guess.intent in COMMAND_INTENTS
+    message = services.listener_message_create(
+        conversation=conversation, text=text, mood=mood, meta={"quiet_mood": True} if quiet else None
+    )
+    send(MoodEvent(message_id=message.pk, mood=MoodShown.of(mood, quiet=quiet)))
 
     state = TurnState(
         user=user,
@@ -77,16 +95,26 @@ def run_turn(
         shown=memory.shown,
         picked=memory.picked,
         playlist=memory.playlist,
+        writes_allowed=write_requested(text, guess, asked=memory.asked or bool(memory.pending))
+        or playlist_needed([tuple(call) for call in memory.pending]),
+        dry_run=dry_run,
     )
+    settled = playlist_writes.settled_untold(user=user)
     reply: str | None = None
     meta: dict = {}
     late_error: ErrorEvent | None = None
     if client is not None:
         reply, meta, late_error = _respond_with_llm(state, memory.history, client, send, result)
     if reply is None:
-        reply, meta = respond_offline(state, offered=memory.offered, rng=rng)
+        reply, meta = respond_offline(state, offered=memory.offered, rng=rng, pending=memory.pending)
+    if settled:
+        # A create Spotify did not answer earlier was checked since: say how it ended, once.
+        reply = " ".join([*(playlist_writes.settled_sentence(w) for w in settled), reply])
+        playlist_writes.settled_told(settled)
     if state.playlist:
         meta["playlist"] = state.playlist
+    meta["action"] = turn_action(meta, state)
+    result.meta, result.writes = meta, state.writes
     assistant = services.assistant_message_create(
         conversation=conversation, text=reply, tracks=state.new_tracks, meta=meta
     )

@@ -35,7 +35,7 @@ def state_for(user, text: str = "", shown: list[TrackCard] | None = None) -> Tur
 
 def test_every_tool_has_a_schema_from_its_argument_model():
     schemas = {schema["function"]["name"]: schema["function"] for schema in tool_schemas()}
-    assert set(schemas) == set(TOOLS) and len(schemas) == 11
+    assert set(schemas) == set(TOOLS) and len(schemas) == 13
     create = schemas["create_playlist"]
     assert create["description"].startswith("Create a new playlist")
     assert create["parameters"]["required"] == ["name"]

@@ -131,7 +131,7 @@ def test_named_tracks_playlists_and_ranges():
         ("give_feedback", {"position": 1, "kind": "like"}),
         ("give_feedback", {"position": 2, "kind": "like"}),
     ]
-    assert plan_turn("delete my account").say == "unsupported"
+    assert plan_turn("delete my account").calls == [("account_help", {"request": "delete my account"})]
     assert plan_turn("recommend 3 chill songs").calls[0][1]["count"] == 3
 
 

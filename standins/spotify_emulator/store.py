@@ -258,6 +258,13 @@ class EmulatorStore:
             items[position:position] = added
             return self._changed(playlist)
 
+    def playlist_unfollow(self, playlist_id: str, user_id: str) -> None:
+        """The owner removing their playlist from their library: it is gone from their list (and,
+        with no other followers here, gone)."""
+        with self._lock:
+            self.owned_playlist(playlist_id, user_id)
+            del self.playlists[playlist_id]
+
     def playlist_remove(self, playlist_id: str, user_id: str, uris: list[str]) -> Obj:
         """Removes every occurrence of each track, as Spotify does when no positions are given."""
         track_ids = set(self._track_ids_from_uris(uris))

@@ -12,6 +12,7 @@
   let retry = 0;
   let lastUserBubble = null;
   let streaming = null; // the assistant bubble that tokens are streaming into
+  let undoable = []; // this turn's playlist changes: their Undo buttons go under the reply that says them
   // The moods a reading can be corrected to, [{label, name, shown}], from mood.labels via the page;
   // `shown` is the listener's words for it ("anxious / stressed" for fear).
   const MOODS = JSON.parse(document.getElementById("moods").textContent);
@@ -61,6 +62,7 @@
   }
 
   function showMood(event) {
+    if (event.mood.quiet) return; // a command ("add the first one to Gym"): no mood line under it
     const existing = event.message_id && log.querySelector(`.mood[data-message-id="${event.message_id}"]`);
     if (existing) { existing.replaceWith(moodLine(event.mood, event.message_id)); return; }
     if (lastUserBubble) lastUserBubble.append(moodLine(event.mood, event.message_id));
@@ -160,9 +162,20 @@
     scrollDown();
   }
 
+  // One playlist change can be undone for a while; the button names the change it undoes.
+  function undoButton(action) {
+    const button = el("button", "undo", "Undo");
+    button.type = "button";
+    button.setAttribute("aria-label", `Undo: ${action.text}`);
+    button.addEventListener("click", () => {
+      if (send({ type: "undo", write_id: action.write_id })) button.disabled = true;
+    });
+    return button;
+  }
+
   function render(message) {
     const item = addMessage(message.role, message.text);
-    if (message.mood) item.append(moodLine(message.mood, message.id));
+    if (message.mood && !message.mood.quiet) item.append(moodLine(message.mood, message.id));
     if (message.tracks && message.tracks.length) addTracks(message.tracks, message.id);
   }
 
@@ -176,13 +189,16 @@
       scrollDown();
     },
     message(event) {
+      let bubble = streaming;
       if (streaming) {
         streaming.firstChild.textContent = event.text;
         streaming.classList.remove("streaming");
         streaming = null;
       } else {
-        addMessage("assistant", event.text);
+        bubble = addMessage("assistant", event.text);
       }
+      undoable.forEach((action) => bubble.append(undoButton(action)));
+      undoable = [];
     },
     tracks(event) { addTracks(event.tracks, event.message_id); },
     notice(event) {
@@ -196,7 +212,9 @@
     },
     action(event) {
       if (event.action === "feedback") { statusEl.textContent = event.text; return; }
-      addMessage("assistant", event.text, "action");
+      if (event.in_reply) { undoable.push(event); return; } // the reply says it once; Undo goes there
+      const bubble = addMessage("assistant", event.text, "action");
+      if (event.write_id) bubble.append(undoButton(event));
     },
     error(event) {
       addMessage("assistant", event.message, "error");

@@ -6,6 +6,8 @@ for a removal, and a removal claims only the tracks that were in the playlist.
 
 from __future__ import annotations
 
+import uuid
+
 from pydantic import Field
 
 from catalog.grounding import NAME_MATCH, name_similarity
@@ -13,15 +15,23 @@ from catalog.models import Playlist
 from chat.cards import TrackCard
 from chat.events import PlaylistActionEvent, PlaylistShown
 from recommender import services as recommender_services
-from spotify import services as spotify_services
+from spotify import playlist_writes
 from spotify.errors import SpotifyError, said_to_listener
+from spotify.playlist_writes import PlaylistWriteUncertain, UndoError
 from spotify.services import PlaylistItemsNotAdded
 
+from ..playlist_names import choose_playlist, which_question
 from .arguments import Names, Positions, Text, ToolArguments
 from .state import ToolResult, TurnState
 from .tracks import at_positions, grounded, split_name, track_card
 
-PLAYLIST_DESCRIPTION = "The playlist's name; empty means the playlist made or edited last in this chat."
+PLAYLIST_DESCRIPTION = (
+    "The playlist's name as the listener said it (partial names and typos are fine); \"it\" when they "
+    "said it/that playlist. Leave it empty when they named none: the playlist made or edited last in "
+    "this chat is used if there is one, else the listener is asked which. A name that matches none of "
+    "their playlists is never replaced by another: they are asked."
+)
+IN_PLAY_WORDS = {"it", "that", "this", "that playlist", "this playlist", "the playlist", "same"}
 TRACKS_DESCRIPTION = 'Tracks named as "Title by Artist", used instead of positions.'
 
 
@@ -47,10 +57,15 @@ def create_playlist(state: TurnState, args: CreatePlaylistArgs) -> ToolResult:
         return ToolResult(
             False, f"I couldn't find {', '.join(missing)}, so I made no playlist.", {"missing": missing}
         )
+    track_ids = [card.spotify_id for card in cards]
+    if state.dry_run:
+        return _dry_write(state, "create", args.name, cards)
     try:
-        playlist = spotify_services.playlist_create_with_tracks(
-            user=state.user, name=args.name, track_spotify_ids=[card.spotify_id for card in cards]
+        playlist, write = playlist_writes.playlist_create_logged(
+            user=state.user, name=args.name, track_spotify_ids=track_ids
         )
+    except PlaylistWriteUncertain as exc:
+        return ToolResult(False, exc.message, {"error": "uncertain", "playlist": exc.write.name})
     except PlaylistItemsNotAdded as exc:
         state.playlist = _in_play(exc.playlist)
         return ToolResult(
@@ -72,6 +87,8 @@ def create_playlist(state: TurnState, args: CreatePlaylistArgs) -> ToolResult:
             action="playlist_created",
             text=f"Saved {len(cards)} tracks to “{playlist.name}” on your Spotify.",
             playlist=PlaylistShown(spotify_id=playlist.spotify_id, name=playlist.name),
+            write_id=write.pk,
+            in_reply=True,
         )
     )
     summary = f"Created “{playlist.name}” on your Spotify with {len(cards)} tracks"
@@ -115,12 +132,9 @@ def remove_from_playlist(state: TurnState, args: RemoveFromPlaylistArgs) -> Tool
 def _edit_playlist(
     state: TurnState, name: str | None, positions: list[int] | None, tracks: list[str] | None, *, adding: bool
 ) -> ToolResult:
-    target = _playlist_named(state, name)
+    target, question = _playlist_meant(state, name)
     if target is None:
-        which = f"a playlist of yours called “{name}”" if name else "which playlist you mean"
-        return ToolResult(
-            False, f"I can't find {which} — say its name, or make one first.", {"error": "playlist"}
-        )
+        return ToolResult(False, question, {"error": "ask", "asked": "playlist"})
     missing: list[str] = []
     if tracks and not adding:
         cards, missing = _in_playlist(target, tracks)
@@ -140,12 +154,22 @@ def _edit_playlist(
         return ToolResult(
             False, f"I couldn't find {', '.join(missing) or 'those tracks'}.", {"missing": missing}
         )
-    edit = spotify_services.playlist_add_tracks if adding else spotify_services.playlist_remove_tracks
+    if state.dry_run:
+        return _dry_write(state, "add" if adding else "remove", target.name, cards)
+    edit = playlist_writes.playlist_add_logged if adding else playlist_writes.playlist_remove_logged
     try:
-        edit(user=state.user, playlist_id=target.pk, track_spotify_ids=[card.spotify_id for card in cards])
+        done = edit(user=state.user, playlist=target, track_spotify_ids=[card.spotify_id for card in cards])
     except (SpotifyError, ValueError) as exc:
         return _spotify_failure(exc)
     state.playlist = _in_play(target)
+    already = [card.described for card in cards if card.spotify_id in done.unchanged]
+    cards = [card for card in cards if card.spotify_id in done.changed]
+    if not cards:
+        return ToolResult(
+            True,
+            f"{', '.join(already)} {'is' if len(already) == 1 else 'are'} already in “{target.name}” — nothing to add.",
+            {"playlist": target.name, "tracks": [], "already": already},
+        )
     names = ", ".join(card.described for card in cards)
     verb, preposition = ("Added", "to") if adding else ("Removed", "from")
     text = f"{verb} {names} {preposition} “{target.name}”."
@@ -154,8 +178,12 @@ def _edit_playlist(
             action="playlist_tracks_added" if adding else "playlist_tracks_removed",
             text=text,
             playlist=PlaylistShown(spotify_id=target.spotify_id, name=target.name),
+            write_id=done.write.pk if done.write else None,
+            in_reply=True,
         )
     )
+    if already:
+        text += f" {', '.join(already)} {'was' if len(already) == 1 else 'were'} already there."
     if missing:
         text += f" Not done for {', '.join(missing)}: {'not found' if adding else 'not in that playlist'}."
     return ToolResult(
@@ -163,17 +191,40 @@ def _edit_playlist(
     )
 
 
-def _playlist_named(state: TurnState, name: str | None) -> Playlist | None:
-    mine = Playlist.objects.filter(owner=state.user)
-    if name:
-        exact = mine.filter(name__iexact=name.strip()).order_by("-id").first()
-        if exact:
-            return exact
-        close = [p for p in mine.order_by("-id")[:200] if name_similarity(p.name, name) >= NAME_MATCH]
-        return close[0] if close else None
-    if state.playlist:
-        return mine.filter(pk=state.playlist["id"]).first()
-    return None
+def _playlist_meant(state: TurnState, name: str | None) -> tuple[Playlist | None, str]:
+    """The listener's playlist this name means, or (None, the question to ask).
+
+    "it" is the playlist in play in this chat; no name at all is never guessed.
+    """
+    mine = list(Playlist.objects.filter(owner=state.user).order_by("-id")[:500])
+    said = (name or "").strip()
+    in_play = next((p for p in mine if state.playlist and p.pk == state.playlist.get("id")), None)
+    if said.lower() in IN_PLAY_WORDS:
+        if in_play is not None:
+            return in_play, ""
+        said = ""
+    if not said and in_play is not None:
+        return in_play, ""  # no name at all, right after working on one: that one (the reply names it)
+    if not said:
+        first = [in_play] if in_play else []
+        choice = choose_playlist("", [*first, *(p for p in mine if p is not in_play)])
+        return None, which_question(None, choice)
+    choice = choose_playlist(said, mine)
+    if choice.found is not None:
+        return choice.found, ""
+    return None, which_question(said, choice)
+
+
+def _dry_write(state: TurnState, action: str, playlist: str, cards: list[TrackCard]) -> ToolResult:
+    """Evaluation mode: the write is recorded, not sent (and said as if done)."""
+    state.writes.append({"action": action, "playlist": playlist, "tracks": [c.described for c in cards]})
+    if action == "create":
+        # Evaluation runs in a transaction that is rolled back: the mirror row lets later turns
+        # of the dialogue find "it" and the name, as they would after a real create.
+        made = Playlist.objects.create(owner=state.user, spotify_id=f"dryrun-{uuid.uuid4().hex}", name=playlist)
+        state.playlist = _in_play(made)
+    verbs = {"create": "Would create", "add": "Would add to", "remove": "Would remove from"}
+    return ToolResult(True, f"{verbs[action]} “{playlist}” ({len(cards)} tracks, dry run).", {"dry_run": True})
 
 
 def _in_playlist(playlist: Playlist, names: list[str]) -> tuple[list[TrackCard], list[str]]:
@@ -206,6 +257,26 @@ def _spotify_failure(exc: Exception) -> ToolResult:
 
 class ListPlaylistsArgs(ToolArguments):
     """List the listener's own playlists (as last synced from Spotify)."""
+
+
+class UndoLastChangeArgs(ToolArguments):
+    """Undo the listener's latest playlist change made here (create, add or remove), within 30 minutes."""
+
+
+def undo_last_change(state: TurnState, args: UndoLastChangeArgs) -> ToolResult:
+    write = playlist_writes.undoable_write(user=state.user)
+    if state.dry_run:
+        state.writes.append({"action": "undo", "playlist": write.name if write else "", "tracks": []})
+        return ToolResult(True, "Would undo the last change (dry run).", {"dry_run": True})
+    try:
+        said = playlist_writes.write_undo(user=state.user)
+    except UndoError as exc:
+        return ToolResult(False, exc.message, {"error": "nothing"})
+    except SpotifyError as exc:
+        return _spotify_failure(exc)
+    if write is not None and write.action != "created" and write.playlist is not None:
+        state.playlist = _in_play(write.playlist)
+    return ToolResult(True, said, {"undone": write.action if write else ""})
 
 
 def list_playlists(state: TurnState, args: ListPlaylistsArgs) -> ToolResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field
@@ -15,6 +16,7 @@ from mood.perception import EmotionEstimate
 from mood.target import ListeningTarget, listening_target
 from recommender import services as recommender_services
 from recommender import tastes
+from recommender.explain import spoken_reason
 from spotify.lookup import artist_resolve
 
 from .arguments import Count, Names, Positions, Text, ToolArguments, WholeNumber
@@ -206,6 +208,9 @@ def _focus_matched(cards: list[TrackCard], focus: recommender_services.Focus) ->
     )
 
 
+_WHOLE_LIST = re.compile(r"\b(these|them|this list|those|the list|all of)\b", re.I)
+
+
 class ExplainTrackArgs(ToolArguments):
     """Explain why a track in the latest list was picked (or the whole list when no position is given)."""
 
@@ -222,16 +227,24 @@ def explain_track(state: TurnState, args: ExplainTrackArgs) -> ToolResult:
         note = "That list is your own Spotify history, not my picks. About my last picks: "
         state = TurnState(state.user, state.conversation, state.text, state.mood, shown=state.picked)
     position = args.position
+    if not position and state.shown and not _WHOLE_LIST.search(state.text):
+        # "why did you pick that?" after a list: the track in question is the first one, unless
+        # they name another; a question about the whole list says so ("why these?").
+        position = 1
     picked, error = at_positions(state, [position] if position else None)
     if error:
         return ToolResult(False, error, {"error": "position"})
     if position:
         track = picked[0]
-        reason = track.reason or "it's one of the tracks you asked to see"
-        summary = f"{note}{track.described}: {reason}."
-        return ToolResult(True, summary, {"track": track.described, "reason": reason})
-    reasons = [
-        f"{i + 1}. {t.described} — {t.reason or 'from your library'}" for i, t in enumerate(picked[:3])
-    ]
-    summary = f"{note}I match tracks to the mood I read from you and to what you play; for example: "
-    return ToolResult(True, summary + "; ".join(reasons) + ".", {"reasons": reasons})
+        if not track.reason and not track.parts:
+            summary = f"{note}{track.described} is from your own listening, not one of my picks."
+        else:
+            summary = note + spoken_reason(
+                described=track.described, reason=track.reason, mood=track.mood, parts=track.parts
+            )
+        return ToolResult(True, summary, {"track": track.described, "reason": track.reason})
+    summary = (
+        f"{note}I matched these to the mood I read from you and to what you play; "
+        "ask about one (“why the second one?”) for its reasons."
+    )
+    return ToolResult(True, summary, {"tracks": len(picked)})

@@ -15,10 +15,20 @@ from typing import Any
 from spotify.lookup import LookupUnavailable
 
 from .arguments import BadArguments, ToolArguments, arguments_read, function_schema
+from .account import account_help
 from .library import recently_played, top_artists, top_tracks
-from .playlists import add_to_playlist, create_playlist, list_playlists, remove_from_playlist
+from .playlists import (
+    add_to_playlist,
+    create_playlist,
+    list_playlists,
+    remove_from_playlist,
+    undo_last_change,
+)
 from .recommending import explain_track, recommend_tracks
 from .state import ToolResult, TurnState
+
+# Tools that change the listener's Spotify (kept in step with ``chat.agent.planner.WRITE_TOOLS``).
+WRITE_TOOLS = frozenset({"create_playlist", "add_to_playlist", "remove_from_playlist", "undo_last_change"})
 from .tastes import give_feedback, set_preference
 
 logger = logging.getLogger(__name__)
@@ -55,6 +65,8 @@ TOOLS: dict[str, Tool] = {
         Tool.of(recently_played),
         Tool.of(set_preference),
         Tool.of(give_feedback),
+        Tool.of(undo_last_change),
+        Tool.of(account_help),
     )
 }
 
@@ -72,6 +84,15 @@ def call_tool(state: TurnState, name: str, arguments: object) -> ToolResult:
         args = arguments_read(tool.arguments, arguments)
     except BadArguments as exc:
         return ToolResult(False, f"{name} was called wrongly: {exc}.", {"error": "arguments"})
+    if name in WRITE_TOOLS and not state.writes_allowed:
+        result = ToolResult(
+            False,
+            "The listener has not asked for a change to their Spotify in this message. Ask them first, "
+            "naming the playlist and the tracks; write only after they say yes.",
+            {"error": "needs_confirmation"},
+        )
+        state.summaries.append(result.summary)
+        return result
     state.tools_called.append(name)
     try:
         result = tool.run(state, args)

@@ -26,6 +26,11 @@ class TurnState:
     actions: list[ActionEvent] = field(default_factory=list)  # what was done on Spotify, for the UI
     tools_called: list[str] = field(default_factory=list)
     summaries: list[str] = field(default_factory=list)  # what each tool said, in order
+    # Whether this turn may write to Spotify (``planner.write_requested``); the registry refuses
+    # write tools otherwise, so an LLM cannot write on a message that asked for no write.
+    writes_allowed: bool = True
+    dry_run: bool = False  # evaluation: Spotify writes are recorded in ``writes``, not sent
+    writes: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

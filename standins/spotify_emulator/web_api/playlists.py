@@ -95,6 +95,20 @@ def playlist_items_replace(call: Call) -> Obj:
     return {"snapshot_id": snapshot_id(playlist)}
 
 
+def library_remove(call: Call) -> Response:
+    """``DELETE /me/library?uris=spotify:playlist:…``: the 2026 way to unfollow (for the owner,
+    delete) a playlist; other kinds of URI are refused here (the emulator keeps no saved items)."""
+    uris = [uri for uri in (call.query.get("uris") or "").split(",") if uri]
+    if not uris or len(uris) > 40:
+        raise StoreError(400, "Provide 1 to 40 uris")
+    prefix = "spotify:playlist:"
+    if not all(uri.startswith(prefix) for uri in uris):
+        raise StoreError(400, "Only playlist URIs are supported by the emulator")
+    for uri in uris:
+        call.store.playlist_unfollow(uri[len(prefix) :], call.user["id"])
+    return Response(status_code=200)
+
+
 def forbidden(call: Call) -> Obj:
     raise StoreError(403, "Forbidden")
 
@@ -107,6 +121,7 @@ ROUTES = [
     api_route("/v1/playlists/{playlist_id}/items", playlist_items_add, ["POST"]),
     api_route("/v1/playlists/{playlist_id}/items", playlist_items_remove, ["DELETE"]),
     api_route("/v1/playlists/{playlist_id}/items", playlist_items_replace, ["PUT"]),
+    api_route("/v1/me/library", library_remove, ["DELETE"]),
     api_route("/v1/playlists/{playlist_id}/tracks", forbidden, ANY_METHOD),
     api_route("/v1/users/{user_id}/playlists", forbidden, ANY_METHOD),
 ]

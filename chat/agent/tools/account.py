@@ -1,0 +1,88 @@
+"""Requests about the listener's account (disconnect Spotify, export, delete, mood history), answered
+with what the product offers. Read-only: nothing here writes anywhere, least of all to Spotify."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+from pydantic import Field
+
+from chat.models import MoodReading
+from mood.labels import mood_display
+from spotify.models import SpotifyLink
+
+from .arguments import Text, ToolArguments
+from .state import ToolResult, TurnState
+
+MOOD_HISTORY_DAYS = 14
+_TOPICS = (
+    ("disconnect", re.compile(r"\b(disconnect|unlink|detach|log ?out|sign out|revoke|remove)\b.*\bspotify\b", re.I)),
+    ("export", re.compile(r"\b(export|download|copy|take out)\b", re.I)),
+    ("delete", re.compile(r"\b(delete|close|deactivate|cancel|erase|wipe|remove)\b", re.I)),
+    ("moods", re.compile(r"\bmoods?\b|\bfeeling\b", re.I)),
+)
+
+
+class AccountHelpArgs(ToolArguments):
+    """Answer a request about the listener's account: disconnecting Spotify, exporting or deleting
+    their data, or how their mood has been lately. Changes nothing."""
+
+    request: Text = Field(description="The listener's request, as they said it.")
+
+
+def account_help(state: TurnState, args: AccountHelpArgs) -> ToolResult:
+    topic = next((name for name, pattern in _TOPICS if pattern.search(args.request)), "moods")
+    if topic == "disconnect":
+        return ToolResult(True, _disconnect(state), {"topic": topic})
+    if topic == "export":
+        return ToolResult(
+            True,
+            "A download of everything we hold about you isn't built yet, so I can't export it from "
+            "here. Your playlists themselves live on your Spotify.",
+            {"topic": topic},
+        )
+    if topic == "delete":
+        return ToolResult(
+            True,
+            "I can't delete your account from the chat — deleting is permanent, so it won't happen from "
+            "a chat message. Account deletion isn't in the app yet; until it is, the site's operator "
+            "can remove it for you. Nothing has been changed.",
+            {"topic": topic},
+        )
+    return ToolResult(True, mood_history(state), {"topic": "moods"})
+
+
+def _disconnect(state: TurnState) -> str:
+    library = reverse("spotify:library")
+    if not SpotifyLink.objects.filter(user=state.user).exists():
+        return "Your Spotify isn't connected here, so there's nothing to disconnect."
+    return (
+        f"I won't change your connection from the chat. To disconnect Spotify, open Library ({library}) "
+        "and use Account connections there; I'll stop reading and writing your Spotify at once."
+    )
+
+
+def mood_history(state: TurnState) -> str:
+    """The listener's moods over the last two weeks, from what they wrote (and corrected)."""
+    since = timezone.now() - timedelta(days=MOOD_HISTORY_DAYS)
+    readings = list(
+        MoodReading.objects.filter(
+            message__conversation__user=state.user, created_at__gte=since
+        ).values_list("label", "valence")
+    )
+    if not readings:
+        return "I haven't read any moods from you in the last two weeks yet — tell me how you feel any time."
+    counts = Counter(label for label, _ in readings if label != "neutral")
+    valence = sum(v for _, v in readings) / len(readings)
+    tone = "on the bright side" if valence > 0.15 else "on the low side" if valence < -0.15 else "fairly even"
+    if not counts:
+        return f"Over the last two weeks your messages read as mostly neutral ({len(readings)} messages)."
+    top = ", ".join(f"{mood_display(label)} ({n})" for label, n in counts.most_common(3))
+    return (
+        f"Over the last two weeks ({len(readings)} messages) you've mostly sounded {top}; "
+        f"overall {tone}."
+    )
