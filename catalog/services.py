@@ -394,7 +394,8 @@ def playlist_items_append(
 ) -> None:
     """Append the tracks we know of these ids after the playlist's last item (Spotify appends too)."""
     by_id = pks_by_spotify_id(Track, list(track_spotify_ids))
-    start = (playlist.items.aggregate(last=Max("position"))["last"] or -1) + 1
+    last = playlist.items.aggregate(last=Max("position"))["last"]
+    start = 0 if last is None else last + 1  # not `or -1`: a playlist of one item has last == 0
     PlaylistItem.objects.bulk_create(
         [
             PlaylistItem(playlist=playlist, track_id=by_id[track_id], position=start + offset)

@@ -147,7 +147,8 @@ THRESHOLD = 0.45  # below this cosine to every exemplar, the message is just cha
 MUSIC_ASK = re.compile(
     r"(?<!don't )(?<!dont )(?<!do not )(?<!never )\b(play|put on|recommend|suggest|queue|spin)\b|"
     r"\b(cheer|lift|pick) me up\b|\bsomething to listen\b|"
-    r"\b(songs?|tracks?|music|tunes|playlist) (for|to)\b",
+    r"\b(songs?|tracks?|music|tunes|playlist) (for|to)\b|"
+    r"\bsomething (to|for) (focus|study|studying|work|working|relax|sleep|dance|run|cook|read)\b",
     re.I,
 )
 
@@ -190,7 +191,9 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(put|stick|throw)\b(?!\s+on\b).{0,50}\b(in|into|onto)\s+(there|it|my|the|that|[\"“])|"
             r"\b(add|put|stick)\b(?!\s+on\b).{0,60}\bplaylist\b|"
             r"^\s*(please\s+)?(add|save)\s+(it|that|this|these|them|those)(\s+(one|ones|song|track))?"
-            r"(\s+(too|as well|please))*\s*[.!]*$",
+            r"(\s+(too|as well|please))*\s*[.!]*$|"
+            r"^\s*(please\s+)?(can you\s+)?add\b(?!\s+(some|more|a little|a bit|something)\b)|"
+            r"\bput\s+(the|track|song|number|#|\d|it|that|this|these|them)\b.{0,40}\b(on|in|into|onto)\s+\S",
             re.I,
         ),
     ),

@@ -33,7 +33,7 @@ def respond_offline(
             break  # a failed step never leads into a Spotify write built on it
         result = call_tool(state, name, dict(arguments))
         results.append((name, result.ok, result.summary, result.data))
-        if result.data.get("asked") == "playlist" and not (arguments.get("playlist") or "").strip():
+        if result.data.get("asked") == "playlist":
             # "Which playlist do you mean?": the write waits for the answer (with the name put in).
             meta["pending"] = [[name, {k: v for k, v in arguments.items() if k != "playlist"}]]
     if results:

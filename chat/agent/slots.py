@@ -176,6 +176,7 @@ _DESTINATION = re.compile(r"\b(?:to|into|onto|from|off|out of)\s+(?P<name>[^.!?]
 _IN_DESTINATION = re.compile(
     r"\b(?:in|on)\s+(?P<name>there\b|it\b|(?:my|the|that)\s[^.!?]+|[^.!?]+\bplaylist\b[^.!?]*)", re.I
 )
+_ON_ANY = re.compile(r"\b(?:in|on)\s+(?!repeat\b|shuffle\b|loop\b|now\b)(?P<name>[^.!?]+)", re.I)
 _POLITE_TAIL = re.compile(r"(\s+(please|pls|plz|thanks|thank you|too|as well|now|for me))+\s*$", re.I)
 _ANAPHORA = {"it", "that", "this", "there", "same", "that one", "the same", "same one", "that list", "this list"}
 _EDIT_VERB = re.compile(r"\b(add|put|stick|throw|save|remove|delete|take|drop|get rid of)\b", re.I)
@@ -193,6 +194,8 @@ def destination_in(text: str) -> tuple[str | None, int]:
     track = _TRACK_BY.search(text, verb.end())
     start = track.end() if track else verb.end()
     match = _DESTINATION.search(text, start) or _IN_DESTINATION.search(text, start)
+    if match is None and verb.group(1).lower() in ("add", "put"):
+        match = _ON_ANY.search(text, start)  # "put the first one on deep focus"
     if match is None:
         return None, len(text)
     name = _POLITE_TAIL.sub("", match["name"]).strip(" \"“”'‘’,")

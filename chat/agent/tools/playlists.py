@@ -12,6 +12,7 @@ from pydantic import Field
 
 from catalog.grounding import NAME_MATCH, name_similarity
 from catalog.models import Playlist
+from catalog.services import playlist_items_append, playlist_items_remove
 from chat.cards import TrackCard
 from chat.events import PlaylistActionEvent, PlaylistShown
 from recommender import services as recommender_services
@@ -155,7 +156,7 @@ def _edit_playlist(
             False, f"I couldn't find {', '.join(missing) or 'those tracks'}.", {"missing": missing}
         )
     if state.dry_run:
-        return _dry_write(state, "add" if adding else "remove", target.name, cards)
+        return _dry_write(state, "add" if adding else "remove", target, cards)
     edit = playlist_writes.playlist_add_logged if adding else playlist_writes.playlist_remove_logged
     try:
         done = edit(user=state.user, playlist=target, track_spotify_ids=[card.spotify_id for card in cards])
@@ -215,16 +216,24 @@ def _playlist_meant(state: TurnState, name: str | None) -> tuple[Playlist | None
     return None, which_question(said, choice)
 
 
-def _dry_write(state: TurnState, action: str, playlist: str, cards: list[TrackCard]) -> ToolResult:
-    """Evaluation mode: the write is recorded, not sent (and said as if done)."""
-    state.writes.append({"action": action, "playlist": playlist, "tracks": [c.described for c in cards]})
-    if action == "create":
-        # Evaluation runs in a transaction that is rolled back: the mirror row lets later turns
-        # of the dialogue find "it" and the name, as they would after a real create.
-        made = Playlist.objects.create(owner=state.user, spotify_id=f"dryrun-{uuid.uuid4().hex}", name=playlist)
-        state.playlist = _in_play(made)
+def _dry_write(state: TurnState, action: str, playlist: str | Playlist, cards: list[TrackCard]) -> ToolResult:
+    """Evaluation mode: the write is recorded, not sent (and said as if done).
+
+    Evaluation runs in a transaction that is rolled back, so the mirror is changed as a real write
+    would change it: later turns of the dialogue find the new playlist and its tracks.
+    """
+    name = playlist if isinstance(playlist, str) else playlist.name
+    state.writes.append({"action": action, "playlist": name, "tracks": [c.described for c in cards]})
+    ids = [card.spotify_id for card in cards]
+    if isinstance(playlist, str):
+        playlist = Playlist.objects.create(owner=state.user, spotify_id=f"dryrun-{uuid.uuid4().hex}", name=name)
+    if action in ("create", "add"):
+        playlist_items_append(playlist=playlist, track_spotify_ids=ids, snapshot_id=None)
+    else:
+        playlist_items_remove(playlist=playlist, track_spotify_ids=ids, snapshot_id=None)
+    state.playlist = _in_play(playlist)
     verbs = {"create": "Would create", "add": "Would add to", "remove": "Would remove from"}
-    return ToolResult(True, f"{verbs[action]} “{playlist}” ({len(cards)} tracks, dry run).", {"dry_run": True})
+    return ToolResult(True, f"{verbs[action]} “{name}” ({len(cards)} tracks, dry run).", {"dry_run": True})
 
 
 def _in_playlist(playlist: Playlist, names: list[str]) -> tuple[list[TrackCard], list[str]]:
