@@ -74,7 +74,9 @@ def agent_memory(*, conversation: Conversation, history: int = 10) -> AgentMemor
     last_assistant = next((m for m in recent if m.role == Message.Role.ASSISTANT), None)
     offered = bool(last_assistant and last_assistant.meta.get("offered"))
     pending = list(last_assistant.meta.get("pending") or []) if last_assistant else []
-    asked = bool(last_assistant and (last_assistant.meta.get("asked") or last_assistant.text.rstrip().endswith("?")))
+    asked = bool(
+        last_assistant and (last_assistant.meta.get("asked") or last_assistant.text.rstrip().endswith("?"))
+    )
     turns = [{"role": m.role, "content": m.text} for m in reversed(recent)]
     return AgentMemory(
         shown=shown,

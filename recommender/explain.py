@@ -56,18 +56,23 @@ def spoken_reason(*, described: str, reason: str, mood: str, parts: dict[str, fl
     the listener's own ties, when one carried real weight, with its share of the score.
     """
     fit = reason.split(" · ")[0].strip() if reason else ""
-    first = f"I picked {described} because it's {fit[0].lower()}{fit[1:]}." if fit else f"I picked {described}."
+    first = (
+        f"I picked {described} because it's {fit[0].lower()}{fit[1:]}." if fit else f"I picked {described}."
+    )
     if mood and not fit:
         first = f"I picked {described} because it sounds {mood}."
     positive = {name: value for name, value in parts.items() if value > 0}
     total = sum(positive.values())
     ties = sorted(
-        ((positive.get(name, 0.0), name) for name in PERSONAL_PARTS if positive.get(name, 0.0) > 0), reverse=True
+        ((positive.get(name, 0.0), name) for name in PERSONAL_PARTS if positive.get(name, 0.0) > 0),
+        reverse=True,
     )
     if not ties or total <= 0 or ties[0][0] / total < 0.1:
         return first
     value, name = ties[0]
-    return f"{first} Beyond the mood, {PART_SAYINGS[name]} (about {round(100 * value / total)}% of its score)."
+    return (
+        f"{first} Beyond the mood, {PART_SAYINGS[name]} (about {round(100 * value / total)}% of its score)."
+    )
 
 
 # The track's mood, as the card's reason opens with it, and what the target was for.

@@ -144,7 +144,9 @@ class PlaylistWrite(models.Model):
         NOT_DONE = "not_done", "Checked: it did not happen"
         UNDONE = "undone", "Undone"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlist_writes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlist_writes"
+    )
     playlist = models.ForeignKey(Playlist, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     name = models.CharField(max_length=100, help_text="the playlist's name when the write was made")
     action = models.CharField(max_length=10, choices=Action.choices)

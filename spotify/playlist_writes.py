@@ -175,16 +175,19 @@ def undoable_write(*, user: User, write_id: int | None = None) -> PlaylistWrite 
 
 def write_undo(*, user: User, write_id: int | None = None) -> str:
     """Reverse one write; returns what was done, in the listener's words (UndoError if nothing)."""
+    candidate = undoable_write(user=user, write_id=write_id)
     with transaction.atomic():
         write = (
-            PlaylistWrite.objects.select_for_update()
-            .filter(pk=getattr(undoable_write(user=user, write_id=write_id), "pk", None))
+            PlaylistWrite.objects.select_for_update(of=("self",))
+            .filter(pk=candidate.pk if candidate else -1)
             .select_related("playlist")
             .first()
         )
         if write is None or write.state != PlaylistWrite.State.DONE or write.playlist is None:
             minutes = int(UNDO_WINDOW.total_seconds() // 60)
-            raise UndoError(f"There's nothing of mine to undo (I can undo playlist changes for {minutes} min).")
+            raise UndoError(
+                f"There's nothing of mine to undo (I can undo playlist changes for {minutes} min)."
+            )
         playlist = write.playlist
         ids = list(write.track_spotify_ids)
         if write.action == PlaylistWrite.Action.CREATED:

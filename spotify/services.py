@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -58,7 +59,7 @@ class SyncReport:
 
 def spotify_client_for(*, user: User) -> SpotifyClient:
     """A client with a fresh token for ``user`` (raises SpotifyNotConnected / SpotifyAuthExpired)."""
-    return SpotifyClient(access_token_for(user=user))
+    return SpotifyClient(access_token_for(user=user), timeout=settings.SPOTIFY_TIMEOUT_SECONDS)
 
 
 # --- what the Web API tells about music, into the catalog --------------------------------------

@@ -72,7 +72,7 @@ def sync_due_libraries() -> int:
 @shared_task(acks_late=True)
 def check_uncertain_create(write_id: int, attempt: int = 0) -> str:
     """Settle a playlist create Spotify did not answer; looks again later while it stays uncertain."""
-    from .playlist_writes import uncertain_create_check, uncertain_create_retry
+    from .playlist_writes import uncertain_create_check, uncertain_create_retry  # it queues this task
 
     try:
         state = uncertain_create_check(write_id)

@@ -81,7 +81,9 @@ class AgentScores:
         return Counter((o.turn.expected_action, o.action) for o in self.outcomes)
 
     def expected_writes(self) -> list[TurnOutcome]:
-        return [o for o in self.outcomes if o.turn.expected_action in WRITE_ACTIONS and o.turn.expected_target]
+        return [
+            o for o in self.outcomes if o.turn.expected_action in WRITE_ACTIONS and o.turn.expected_target
+        ]
 
     def writes_on_target(self) -> list[TurnOutcome]:
         return [o for o in self.expected_writes() if o.writes and _same(o.target, o.turn.expected_target)]
@@ -120,7 +122,9 @@ def read_dialogues(path: str | Path) -> list[list[Turn]]:
         for line, row in enumerate(reader, start=2):
             action = (row["expected_action"] or "").strip()
             if action not in ACTIONS:
-                raise AgentDataError(f"{path}:{line}: unknown action {action!r} (known: {', '.join(ACTIONS)})")
+                raise AgentDataError(
+                    f"{path}:{line}: unknown action {action!r} (known: {', '.join(ACTIONS)})"
+                )
             try:
                 number = int(row["turn"])
             except (TypeError, ValueError):
@@ -128,7 +132,9 @@ def read_dialogues(path: str | Path) -> list[list[Turn]]:
             text = (row["text"] or "").strip()
             if not text:
                 raise AgentDataError(f"{path}:{line}: empty text")
-            turn = Turn(row["dialogue_id"].strip(), number, text, action, (row["expected_target"] or "").strip())
+            turn = Turn(
+                row["dialogue_id"].strip(), number, text, action, (row["expected_target"] or "").strip()
+            )
             dialogues.setdefault(turn.dialogue_id, []).append(turn)
     if not dialogues:
         raise AgentDataError(f"{path}: no rows")

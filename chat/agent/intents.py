@@ -158,8 +158,10 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(disconnect|unlink|detach|log ?out of|sign out of|revoke)\b.{0,25}\bspotify\b|"
             r"\bremove\b.{0,10}\bspotify\b.{0,15}\b(access|connection|link|account)\b|"
-            r"\b(export|download|take out|get a copy of|copy of)\b.{0,20}\b(my )?(data|info|information|history|everything)\b|"
-            r"\b(delete|close|remove|deactivate|cancel|erase|wipe)\b.{0,15}\b(my )?(account|profile|data|everything)\b|"
+            r"\b(export|download|take out|get a copy of|copy of)\b.{0,20}"
+            r"\b(my )?(data|info|information|history|everything)\b|"
+            r"\b(delete|close|remove|deactivate|cancel|erase|wipe)\b.{0,15}"
+            r"\b(my )?(account|profile|data|everything)\b|"
             r"\bmood (history|timeline|log|over time|chart)\b|\bmy (past )?moods\b|"
             r"\bhow (have|has) (i|my mood) been( feeling)?\b|\bhow i'?ve been feeling\b",
             re.I,

@@ -77,9 +77,7 @@ class Plan:
     pending: list[tuple[str, dict]] = field(default_factory=list)  # writes waiting for a yes
 
 
-def plan_turn(
-    text: str, *, offered: bool = False, pending: list[tuple[str, dict]] | None = None
-) -> Plan:
+def plan_turn(text: str, *, offered: bool = False, pending: list[tuple[str, dict]] | None = None) -> Plan:
     """What to do with one listener message.
 
     ``offered``: the previous reply offered music; ``pending``: it asked to confirm these writes.
@@ -93,7 +91,7 @@ def plan_turn(
         guess = classify_intent(text)
         if guess.by != "rule" or guess.intent in ("add_to_playlist", "remove_from_playlist"):
             # The answer to "Which playlist do you mean: …?": the name goes into the waiting write.
-            name = slots.destination if slots.destination not in (None, IN_PLAY) else text.strip(" .!?\"“”")
+            name = slots.destination if slots.destination not in (None, IN_PLAY) else text.strip(' .!?"“”')
             calls = [(tool, {**args, "playlist": name}) for tool, args in pending]
             return Plan(_intent_of(pending), calls, slots=slots)
     if offered and _YES.match(text):
@@ -129,8 +127,10 @@ def plan_turn(
 
 def playlist_needed(pending: list[tuple[str, dict]]) -> bool:
     """The waiting write lacks only its playlist (the last reply asked which one)."""
-    return any(tool in ("add_to_playlist", "remove_from_playlist") and args.get("playlist") is None
-               for tool, args in pending)
+    return any(
+        tool in ("add_to_playlist", "remove_from_playlist") and args.get("playlist") is None
+        for tool, args in pending
+    )
 
 
 def _intent_of(calls: list[tuple[str, dict]]) -> str:

@@ -1,4 +1,5 @@
-"""Which of the listener's playlists a name means: "Gym" → "gym rotation", "the rain one" → "rain on the window".
+"""Which of the listener's playlists a name means: "Gym" → "gym rotation", "the rain one" → "rain on
+the window".
 
 Pure text matching over the listener's own playlist names. A name matches at one of these
 strengths, and only the strongest level present counts:
@@ -77,7 +78,9 @@ def choose_playlist(said: str, playlists: Sequence[P], name_of=lambda p: p.name)
         return PlaylistChoice(candidates=top[:ASK_LISTS], ambiguous=True)
     closest = sorted(
         playlists,
-        key=lambda p: -difflib.SequenceMatcher(None, " ".join(words(said)), " ".join(words(name_of(p)))).ratio(),
+        key=lambda p: (
+            -difflib.SequenceMatcher(None, " ".join(words(said)), " ".join(words(name_of(p)))).ratio()
+        ),
     )
     return PlaylistChoice(candidates=list(closest[:ASK_LISTS]))
 

@@ -178,7 +178,18 @@ _IN_DESTINATION = re.compile(
 )
 _ON_ANY = re.compile(r"\b(?:in|on)\s+(?!repeat\b|shuffle\b|loop\b|now\b)(?P<name>[^.!?]+)", re.I)
 _POLITE_TAIL = re.compile(r"(\s+(please|pls|plz|thanks|thank you|too|as well|now|for me))+\s*$", re.I)
-_ANAPHORA = {"it", "that", "this", "there", "same", "that one", "the same", "same one", "that list", "this list"}
+_ANAPHORA = {
+    "it",
+    "that",
+    "this",
+    "there",
+    "same",
+    "that one",
+    "the same",
+    "same one",
+    "that list",
+    "this list",
+}
 _EDIT_VERB = re.compile(r"\b(add|put|stick|throw|save|remove|delete|take|drop|get rid of)\b", re.I)
 
 

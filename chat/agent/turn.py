@@ -21,7 +21,6 @@ from chat import selectors, services
 from chat.events import ErrorEvent, Event, MessageEvent, MoodEvent, MoodShown, TokenEvent, TracksEvent
 from chat.models import Conversation, MoodReading
 from mood.perception import EmotionEstimate, mood_from_text
-
 from spotify import playlist_writes
 
 from .intents import classify_intent

@@ -187,6 +187,8 @@ def spotify_login_settings(client_id: str | None, secret: str | None) -> dict:
 
 SOCIALACCOUNT_PROVIDERS = spotify_login_settings(SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET)
 SPOTIFY_SYNC_INTERVAL_HOURS = env_int("SPOTIFY_SYNC_INTERVAL_HOURS", 6, minimum=1)
+# How long one Spotify call may take before the listener is told (a write is then checked, not retried).
+SPOTIFY_TIMEOUT_SECONDS = env_int("SPOTIFY_TIMEOUT_SECONDS", 10, minimum=1)
 SPOTIFY_RETRY_AFTER_CAP_SECONDS = env_int("SPOTIFY_RETRY_AFTER_CAP_SECONDS", 3600, minimum=1)
 # Redis redelivers an unacknowledged message after visibility_timeout; a task waiting out a
 # capped Retry-After (plus jitter) must not be handed to a second worker meanwhile.

@@ -20,7 +20,10 @@ from .state import ToolResult, TurnState
 
 MOOD_HISTORY_DAYS = 14
 _TOPICS = (
-    ("disconnect", re.compile(r"\b(disconnect|unlink|detach|log ?out|sign out|revoke|remove)\b.*\bspotify\b", re.I)),
+    (
+        "disconnect",
+        re.compile(r"\b(disconnect|unlink|detach|log ?out|sign out|revoke|remove)\b.*\bspotify\b", re.I),
+    ),
     ("export", re.compile(r"\b(export|download|copy|take out)\b", re.I)),
     ("delete", re.compile(r"\b(delete|close|deactivate|cancel|erase|wipe|remove)\b", re.I)),
     ("moods", re.compile(r"\bmoods?\b|\bfeeling\b", re.I)),
@@ -70,9 +73,9 @@ def mood_history(state: TurnState) -> str:
     """The listener's moods over the last two weeks, from what they wrote (and corrected)."""
     since = timezone.now() - timedelta(days=MOOD_HISTORY_DAYS)
     readings = list(
-        MoodReading.objects.filter(
-            message__conversation__user=state.user, created_at__gte=since
-        ).values_list("label", "valence")
+        MoodReading.objects.filter(message__conversation__user=state.user, created_at__gte=since).values_list(
+            "label", "valence"
+        )
     )
     if not readings:
         return "I haven't read any moods from you in the last two weeks yet — tell me how you feel any time."
@@ -82,7 +85,4 @@ def mood_history(state: TurnState) -> str:
     if not counts:
         return f"Over the last two weeks your messages read as mostly neutral ({len(readings)} messages)."
     top = ", ".join(f"{mood_display(label)} ({n})" for label, n in counts.most_common(3))
-    return (
-        f"Over the last two weeks ({len(readings)} messages) you've mostly sounded {top}; "
-        f"overall {tone}."
-    )
+    return f"Over the last two weeks ({len(readings)} messages) you've mostly sounded {top}; overall {tone}."

@@ -27,7 +27,7 @@ from .state import ToolResult, TurnState
 from .tracks import at_positions, grounded, split_name, track_card
 
 PLAYLIST_DESCRIPTION = (
-    "The playlist's name as the listener said it (partial names and typos are fine); \"it\" when they "
+    'The playlist\'s name as the listener said it (partial names and typos are fine); "it" when they '
     "said it/that playlist. Leave it empty when they named none: the playlist made or edited last in "
     "this chat is used if there is one, else the listener is asked which. A name that matches none of "
     "their playlists is never replaced by another: they are asked."
@@ -168,7 +168,8 @@ def _edit_playlist(
     if not cards:
         return ToolResult(
             True,
-            f"{', '.join(already)} {'is' if len(already) == 1 else 'are'} already in “{target.name}” — nothing to add.",
+            f"{', '.join(already)} {'is' if len(already) == 1 else 'are'} already in “{target.name}” "
+            "— nothing to add.",
             {"playlist": target.name, "tracks": [], "already": already},
         )
     names = ", ".join(card.described for card in cards)
@@ -226,7 +227,9 @@ def _dry_write(state: TurnState, action: str, playlist: str | Playlist, cards: l
     state.writes.append({"action": action, "playlist": name, "tracks": [c.described for c in cards]})
     ids = [card.spotify_id for card in cards]
     if isinstance(playlist, str):
-        playlist = Playlist.objects.create(owner=state.user, spotify_id=f"dryrun-{uuid.uuid4().hex}", name=name)
+        playlist = Playlist.objects.create(
+            owner=state.user, spotify_id=f"dryrun-{uuid.uuid4().hex}", name=name
+        )
     if action in ("create", "add"):
         playlist_items_append(playlist=playlist, track_spotify_ids=ids, snapshot_id=None)
     else:

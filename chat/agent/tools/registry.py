@@ -14,8 +14,8 @@ from typing import Any
 
 from spotify.lookup import LookupUnavailable
 
-from .arguments import BadArguments, ToolArguments, arguments_read, function_schema
 from .account import account_help
+from .arguments import BadArguments, ToolArguments, arguments_read, function_schema
 from .library import recently_played, top_artists, top_tracks
 from .playlists import (
     add_to_playlist,
@@ -26,12 +26,12 @@ from .playlists import (
 )
 from .recommending import explain_track, recommend_tracks
 from .state import ToolResult, TurnState
-
-# Tools that change the listener's Spotify (kept in step with ``chat.agent.planner.WRITE_TOOLS``).
-WRITE_TOOLS = frozenset({"create_playlist", "add_to_playlist", "remove_from_playlist", "undo_last_change"})
 from .tastes import give_feedback, set_preference
 
 logger = logging.getLogger(__name__)
+
+# Tools that change the listener's Spotify (kept in step with ``chat.agent.planner.WRITE_TOOLS``).
+WRITE_TOOLS = frozenset({"create_playlist", "add_to_playlist", "remove_from_playlist", "undo_last_change"})
 
 
 @dataclass(frozen=True)

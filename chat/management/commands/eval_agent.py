@@ -104,7 +104,8 @@ class Command(BaseCommand):
         if wrong:
             out("Wrong actions:")
             for o in wrong:
-                out(f"  [{o.turn.dialogue_id}#{o.turn.turn}] {o.turn.text!r}: expected {o.turn.expected_action}, did {o.action}")
+                where = f"[{o.turn.dialogue_id}#{o.turn.turn}] {o.turn.text!r}"
+                out(f"  {where}: expected {o.turn.expected_action}, did {o.action}")
         bad_writes = scores.wrong_writes()
         if bad_writes:
             out("Wrong writes:")
@@ -113,7 +114,7 @@ class Command(BaseCommand):
                     f"  [{o.turn.dialogue_id}#{o.turn.turn}] {o.turn.text!r}: wrote {o.writes} "
                     f"(expected {o.turn.expected_action} to {o.turn.expected_target or 'nothing'})"
                 )
-        expected = scores.expected_writes()
+        writes_expected = scores.expected_writes()
         out(f"ACTION ACCURACY: {scores.accuracy:.3f} ({sum(o.correct for o in scores.outcomes)}/{total})")
-        out(f"WRITES ON TARGET: {len(scores.writes_on_target())}/{len(expected)}")
+        out(f"WRITES ON TARGET: {len(scores.writes_on_target())}/{len(writes_expected)}")
         out(f"WRITES NOT ASKED FOR: {len(scores.unasked_writes())}")
