@@ -14,7 +14,7 @@ from collections import Counter
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from standins.spotify_emulator.errors import error_response
 from standins.spotify_emulator.faults import Faults
@@ -90,9 +90,34 @@ class ApiGate:
             self.gates.count(request_token(Request(scope)))
             pause = self.gates.faults.delay(path)
             if pause:
+                # Like Spotify, a slow call that was received is carried out even when the client
+                # stops waiting: read the request first, then wait, then answer from what was read.
+                receive = await _buffered(receive)
                 await asyncio.sleep(pause)
             injected = self.gates.faults.take(path)
             if injected is not None:
                 await injected(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+async def _buffered(receive: Receive) -> Receive:
+    """The whole request body read now, handed out again by the returned ``receive``."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body, sent = b"".join(chunks), False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
