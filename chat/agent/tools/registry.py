@@ -14,6 +14,7 @@ from typing import Any
 
 from spotify.lookup import LookupUnavailable
 
+from ..planner import WRITE_TOOLS
 from .account import account_help
 from .arguments import BadArguments, ToolArguments, arguments_read, function_schema
 from .library import recently_played, top_artists, top_tracks
@@ -30,8 +31,6 @@ from .tastes import give_feedback, set_preference
 
 logger = logging.getLogger(__name__)
 
-# Tools that change the listener's Spotify (kept in step with ``chat.agent.planner.WRITE_TOOLS``).
-WRITE_TOOLS = frozenset({"create_playlist", "add_to_playlist", "remove_from_playlist", "undo_last_change"})
 
 
 @dataclass(frozen=True)
