@@ -67,6 +67,9 @@ def write_requested(text: str, guess: IntentGuess, *, asked: bool) -> bool:
     return asked and bool(_YES.match(text))
 
 
+ANSWER_WORDS = 8  # longer than this, a reply to "which playlist?" is taken as a new message
+
+
 @dataclass
 class Plan:
     intent: str
@@ -87,7 +90,7 @@ def plan_turn(text: str, *, offered: bool = False, pending: list[tuple[str, dict
         return Plan(_intent_of(pending), list(pending), slots=slots)
     if pending and _NO.match(text):
         return Plan("chat", say="declined", slots=slots)
-    if pending and playlist_needed(pending):
+    if pending and playlist_needed(pending) and len(text.split()) <= ANSWER_WORDS:
         guess = classify_intent(text)
         if guess.by != "rule" or guess.intent in ("add_to_playlist", "remove_from_playlist"):
             # The answer to "Which playlist do you mean: …?": the name goes into the waiting write.

@@ -111,3 +111,31 @@ def test_a_runaway_model_is_capped_in_tool_calls(alice, small_catalog, llm_on, s
     assert len(tool_results) == 10
     assert sum("Tool limit reached" in m["content"] for m in tool_results) == 4
     assert Message.objects.get(role="assistant").meta["tools"] == ["list_playlists"] * 6
+
+
+def test_a_model_that_writes_on_a_message_that_asked_for_no_write_is_refused(
+    alice, small_catalog, llm_on, settings
+):
+    """The LLM path is held to the offline rule: no write without a write request or a yes."""
+    settings.LLM_MOOD_READING = False
+    llm_on.script(
+        {"tool_calls": [{"name": "recommend_tracks", "arguments": {"count": 3}}]},
+        {"text": "Here you go."},
+    )
+    run_turn(user=alice, text="recommend something")
+    llm_on.script(
+        {"tool_calls": [{"name": "create_playlist", "arguments": {"name": "Sneaky"}}]},
+        {"text": "Should I save them as a playlist?"},
+    )
+    result = run_turn(user=alice, text="disconnect spotify")
+    assert not Playlist.objects.filter(name="Sneaky").exists()
+    assert not events_of(result, "action")
+    tool_result = [m for m in llm_on.requests()[-1]["messages"] if m.get("role") == "tool"][-1]
+    assert "needs_confirmation" in tool_result["content"]
+
+
+def test_a_named_track_nobody_can_find_gets_a_clear_answer_not_a_random_mix(alice, small_catalog):
+    result = run_turn(user=alice, text="play Hello by Adele")
+    reply = events_of(result, "message")[0]["text"]
+    assert "“Hello by Adele” isn't in our catalog" in reply and "Connect Spotify" in reply
+    assert not events_of(result, "tracks")

@@ -18,10 +18,11 @@ from recommender import services as recommender_services
 from recommender import tastes
 from recommender.explain import spoken_reason
 from spotify.lookup import artist_resolve
+from spotify.models import SpotifyLink
 
 from .arguments import Count, Names, Positions, Text, ToolArguments, WholeNumber
 from .state import ToolResult, TurnState
-from .tracks import at_positions, explicit_sorted, grounded
+from .tracks import at_positions, explicit_sorted, grounded, split_name
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +89,16 @@ def recommend_tracks(state: TurnState, args: RecommendTracksArgs) -> ToolResult:
     for name in args.artists or []:
         artist = artist_resolve(name, user=state.user)
         (artist_ids.append(artist.pk) if artist else unknown.append(name))
+    # A named track we can't find: its artist's tracks stand in for it, if we know the artist.
+    for name in missing_tracks:
+        artist = artist_resolve(split_name(name)[1], user=state.user) if split_name(name)[1] else None
+        if artist is not None and artist.pk not in artist_ids:
+            artist_ids.append(artist.pk)
+    if missing_tracks and not seeds and not artist_ids and not args.genres and not args.artists:
+        # Nothing of what they named is here: say so and how to fix it, rather than play a random mix.
+        return ToolResult(
+            False, _not_found(state, missing_tracks), {"error": "not_found", "missing": missing_tracks}
+        )
     focus = recommender_services.Focus(
         genres=tuple(g.lower() for g in args.genres or ()),
         artist_ids=tuple(artist_ids),
@@ -168,6 +179,18 @@ def recommend_tracks(state: TurnState, args: RecommendTracksArgs) -> ToolResult:
         asked = [*(args.genres or []), *[name for name in args.artists or [] if name not in unknown]]
         summary += f"; nothing matched {', '.join(asked)}, so these are the closest in mood"
     return ToolResult(True, summary + ".", data)
+
+
+def _not_found(state: TurnState, names: list[str]) -> str:
+    said = ", ".join(f"“{name}”" for name in names)
+    if SpotifyLink.objects.filter(user=state.user).exists():
+        return (
+            f"I couldn't find {said} in our catalog or on Spotify. Check the spelling, or name another track."
+        )
+    return (
+        f"{said} isn't in our catalog, and without Spotify connected I can't search for it there. "
+        "Connect Spotify on the Library page, or name another track or artist."
+    )
 
 
 def _explicit_refusal(withheld: list[TrackCard]) -> str:

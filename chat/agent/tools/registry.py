@@ -32,7 +32,6 @@ from .tastes import give_feedback, set_preference
 logger = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class Tool:
     run: Callable[[TurnState, Any], ToolResult]
