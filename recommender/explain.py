@@ -21,16 +21,23 @@ SOURCE_WORDS = {
 }
 
 
+def history_tie(parts: dict[str, float]) -> str | None:
+    """Which of the listener's histories a track is close to, as the card says it: "recent", "top" or None."""
+    recent, top = parts.get("recent", 0), parts.get("top", 0)
+    if recent > 0.8 * max(top, 0.01) and recent > 0.3:
+        return "recent"
+    return "top" if top > 0.3 else None
+
+
 def explanation(*, reason: str, sources: Sequence[str], parts: dict[str, float]) -> str:
     """The mood reason, where the track came from, and its strongest personal tie, in plain words."""
     bits = [reason]
     where = next((SOURCE_WORDS[s] for s in sources if s in SOURCE_WORDS), "")
     if where:
         bits.append(where)
-    if parts.get("recent", 0) > 0.8 * max(parts.get("top", 0), 0.01) and parts.get("recent", 0) > 0.3:
-        bits.append("close to what you've played lately")
-    elif parts.get("top", 0) > 0.3:
-        bits.append("close to your favourites")
+    tie = history_tie(parts)
+    if tie:
+        bits.append({"recent": "close to what you've played lately", "top": "close to your favourites"}[tie])
     if parts.get("preference", 0) > 0:
         bits.append("matches what you asked for")
     if parts.get("feedback", 0) > 0:
@@ -70,6 +77,9 @@ def spoken_reason(*, described: str, reason: str, mood: str, parts: dict[str, fl
     if not ties or total <= 0 or ties[0][0] / total < 0.1:
         return first
     value, name = ties[0]
+    if name in ("recent", "top") and history_tie(parts) not in (None, name):
+        name = history_tie(parts) or name  # say what the card says when close to both histories
+        value = positive[name]
     return (
         f"{first} Beyond the mood, {PART_SAYINGS[name]} (about {round(100 * value / total)}% of its score)."
     )

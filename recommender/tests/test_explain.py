@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from recommender.explain import explanation, recommended_track
+from recommender.explain import explanation, recommended_track, spoken_reason
 from recommender.pool import MOOD_SOURCE, TrackRow
 
 SAD = np.array([0.0, 1.0, 0.0, 0.0])  # the target, TRACK_MOODS order
@@ -103,3 +103,17 @@ def test_a_lifting_card_says_it_is_there_to_lift_the_mood():
 
     assert card.lifted
     assert card.reason.endswith("— to lift your mood")
+
+
+def test_a_spoken_reason_is_two_sentences_from_the_real_parts_and_agrees_with_the_card():
+    parts = {"emotion": 0.4, "fit": 2.0, "recent": 0.5, "top": 0.55, "popularity": 0.1}
+    card = explanation(reason="Calm acoustic folk — to help you unwind", sources=[], parts=parts)
+    said = spoken_reason(described="“Holocene” by Bon Iver", reason=card, mood="calm", parts=parts)
+    assert "played lately" in card and "playing lately" in said  # close to both histories: the card's word
+    assert said.startswith("I picked “Holocene” by Bon Iver because it's calm acoustic folk")
+    assert said.count(". ") == 1 and "(about 14% of its score)" in said
+    # A pick no history carries says only why it fits the mood.
+    alone = spoken_reason(
+        described="“X” by Y", reason="Calm track — to help you unwind", mood="calm", parts={"fit": 3.0}
+    )
+    assert alone == "I picked “X” by Y because it's calm track — to help you unwind."

@@ -168,7 +168,10 @@
     button.type = "button";
     button.setAttribute("aria-label", `Undo: ${action.text}`);
     button.addEventListener("click", () => {
-      if (send({ type: "undo", write_id: action.write_id })) button.disabled = true;
+      if (send({ type: "undo", write_id: action.write_id })) {
+        button.disabled = true;
+        button.textContent = "Undoing…";
+      }
     });
     return button;
   }
@@ -213,11 +216,17 @@
     action(event) {
       if (event.action === "feedback") { statusEl.textContent = event.text; return; }
       if (event.in_reply) { undoable.push(event); return; } // the reply says it once; Undo goes there
+      if (event.action === "undone") {
+        log.querySelectorAll("button.undo[disabled]").forEach((b) => { b.textContent = "Undone"; });
+      }
       const bubble = addMessage("assistant", event.text, "action");
       if (event.write_id) bubble.append(undoButton(event));
     },
     error(event) {
       addMessage("assistant", event.message, "error");
+      log.querySelectorAll("button.undo[disabled]").forEach((b) => {
+        if (b.textContent === "Undoing…") { b.disabled = false; b.textContent = "Undo"; }
+      });
       document.querySelectorAll(".save-playlist button[disabled]").forEach((b) => { b.disabled = false; });
     },
     done() {

@@ -60,12 +60,12 @@ def account_help(state: TurnState, args: AccountHelpArgs) -> ToolResult:
 
 
 def _disconnect(state: TurnState) -> str:
-    library = reverse("spotify:library")
     if not SpotifyLink.objects.filter(user=state.user).exists():
         return "Your Spotify isn't connected here, so there's nothing to disconnect."
+    connections = reverse("socialaccount_connections")
     return (
-        f"I won't change your connection from the chat. To disconnect Spotify, open Library ({library}) "
-        "and use Account connections there; I'll stop reading and writing your Spotify at once."
+        "I won't change your connection from the chat. To disconnect Spotify, open Account connections "
+        f"({connections}) and remove it there."
     )
 
 
