@@ -139,3 +139,12 @@ def test_a_named_track_nobody_can_find_gets_a_clear_answer_not_a_random_mix(alic
     reply = events_of(result, "message")[0]["text"]
     assert "“Hello by Adele” isn't in our catalog" in reply and "Connect Spotify" in reply
     assert not events_of(result, "tracks")
+
+
+def test_a_missing_track_by_a_known_artist_brings_that_artists_tracks_and_says_why(alice, small_catalog):
+    result = run_turn(user=alice, text="play Moonlight Drive by Nora Vale")
+    reply = events_of(result, "message")[0]["text"]
+    assert "Spotify isn't connected, so I couldn't search there" in reply
+    assert "here's more by Nora Vale" in reply
+    tracks = events_of(result, "tracks")[0]["tracks"]
+    assert tracks and tracks[0]["artists"] == ["Nora Vale"]

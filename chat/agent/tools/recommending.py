@@ -90,10 +90,12 @@ def recommend_tracks(state: TurnState, args: RecommendTracksArgs) -> ToolResult:
         artist = artist_resolve(name, user=state.user)
         (artist_ids.append(artist.pk) if artist else unknown.append(name))
     # A named track we can't find: its artist's tracks stand in for it, if we know the artist.
+    standing_in: list[str] = []
     for name in missing_tracks:
         artist = artist_resolve(split_name(name)[1], user=state.user) if split_name(name)[1] else None
         if artist is not None and artist.pk not in artist_ids:
             artist_ids.append(artist.pk)
+            standing_in.append(artist.name)
     if missing_tracks and not seeds and not artist_ids and not args.genres and not args.artists:
         # Nothing of what they named is here: say so and how to fix it, rather than play a random mix.
         return ToolResult(
@@ -172,13 +174,25 @@ def recommend_tracks(state: TurnState, args: RecommendTracksArgs) -> ToolResult:
             f"{'is' if len(unsure) == 1 else 'are'} explicit — nobody has flagged it either way"
         )
     if missing_tracks:
-        summary += f"; I couldn't find {', '.join(missing_tracks)} in the catalog or on Spotify"
+        summary += f"; I couldn't find {', '.join(missing_tracks)} {_where_looked(state)}"
     if unknown:
         summary += f"; I couldn't find {', '.join(unknown)} in the catalog or on Spotify"
+    if standing_in and matched:
+        summary += f", so here's more by {', '.join(standing_in)}"
     if focus.narrows and not matched:
-        asked = [*(args.genres or []), *[name for name in args.artists or [] if name not in unknown]]
+        asked = [
+            *(args.genres or []),
+            *[name for name in args.artists or [] if name not in unknown],
+            *standing_in,
+        ]
         summary += f"; nothing matched {', '.join(asked)}, so these are the closest in mood"
     return ToolResult(True, summary + ".", data)
+
+
+def _where_looked(state: TurnState) -> str:
+    if SpotifyLink.objects.filter(user=state.user).exists():
+        return "in the catalog or on Spotify"
+    return "in our catalog (Spotify isn't connected, so I couldn't search there)"
 
 
 def _not_found(state: TurnState, names: list[str]) -> str:
