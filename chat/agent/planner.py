@@ -59,6 +59,12 @@ COMMAND_INTENTS = frozenset(
 )
 
 
+def mood_is_noise(text: str, guess: IntentGuess) -> bool:
+    """A command, or a bare yes/no: a mood line under it says nothing (the page leaves it out)."""
+    bare = len(text.split()) <= 3 and bool(_YES.match(text) or _NO.match(text))
+    return guess.intent in COMMAND_INTENTS or bare
+
+
 def write_requested(text: str, guess: IntentGuess, *, asked: bool) -> bool:
     """Whether this message licenses a Spotify write: a write request the rules see, or a yes to
     a question the last reply asked (which named the change). The LLM path is held to this too."""

@@ -27,7 +27,7 @@ from .intents import classify_intent
 from .llm import LLMClient, LLMError, llm_settings
 from .llm_agent import mood_from_llm, respond_llm
 from .offline import respond_offline
-from .planner import COMMAND_INTENTS, playlist_needed, turn_action, write_requested
+from .planner import mood_is_noise, playlist_needed, turn_action, write_requested
 from .tools import TurnState
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def run_turn(
     client = LLMClient() if llm_settings() is not None else None
     mood, result.llm_seconds = _perceive(conversation, text, client)
     guess = classify_intent(text)
-    quiet = guess.intent in COMMAND_INTENTS
+    quiet = mood_is_noise(text, guess)
     message = services.listener_message_create(
         conversation=conversation, text=text, mood=mood, meta={"quiet_mood": True} if quiet else None
     )
