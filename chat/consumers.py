@@ -13,12 +13,15 @@ from __future__ import annotations
 import logging
 import time
 from functools import partial
+from importlib import import_module
 from typing import TypeVar
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django import db
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 
 from . import selectors
 from .actions import (
@@ -28,7 +31,7 @@ from .actions import (
     playlist_save_from_message,
     write_undo_give,
 )
-from .agent.turn import TurnError, TurnResult, run_turn
+from .agent.turn import MessageNotSaved, TurnError, TurnResult, run_turn
 from .events import DoneEvent, ErrorCode, ErrorEvent, Event, HistoryEvent, TypingEvent
 from .frames import (
     CorrectMoodFrame,
@@ -62,10 +65,25 @@ def _turn_in_pool_thread(**kwargs: object) -> TurnResult:
             db.connection.close()
 
 
+def session_still_valid(scope: dict, user: object) -> bool:
+    """Whether the session the socket opened with still logs in this user (one session read).
+
+    Logging out deletes the session; an open socket must stop acting for the listener then.
+    """
+    session = scope.get("session")
+    if session is None or session.session_key is None:
+        return False
+    fresh = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session.session_key)
+    return str(fresh.get(SESSION_KEY)) == str(getattr(user, "pk", None))
+
+
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.user = self.scope.get("user")
         if self.user is None or not self.user.is_authenticated:
+            # Accept, then close with our code: a close before accept reaches the browser as a bare
+            # 1006 (HTTP 403), and the page could not tell "log in again" from "reconnect".
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         await self.accept()
@@ -76,6 +94,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._send(notice)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not await database_sync_to_async(session_still_valid)(self.scope, self.user):
+            # Logged out (or the session expired) since the socket opened: nothing more from it.
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
         try:
             frame = frame_read(text_data)
         except FrameRejected as rejected:
@@ -117,6 +139,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
         except TurnError as exc:
             await self._error("turn_failed", exc.message)
+            return
+        except MessageNotSaved as exc:
+            await self._error("not_saved", exc.message)
             return
         except Exception:
             logger.exception("chat turn crashed for user %s", self.user.pk)

@@ -22,6 +22,7 @@ ErrorCode = Literal[
     "too_long",  # a message past CHAT_MAX_MESSAGE_CHARS
     "action_failed",  # a well-formed request that could not be done; the message says why
     "turn_failed",
+    "not_saved",  # the message could not be stored; the page puts its text back in the box
     "internal",  # a crash on our side; the message says what was kept
     "llm_unavailable",  # the model failed before answering; the offline agent answers instead
     "llm_interrupted",  # the model failed partway; what it said and did stands

@@ -1,7 +1,7 @@
 """ASGI entry point: HTTP goes to Django, WebSockets to the chat consumer.
 
-WebSockets pass the origin check (against ALLOWED_HOSTS) and the session auth
-middleware before any consumer code runs.
+WebSockets pass the same-origin check (``personalais.ws_origin``: scheme, host and port) and the
+session auth middleware before any consumer code runs.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from personalais.ws_origin import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

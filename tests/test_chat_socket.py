@@ -8,6 +8,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 from chat.models import Message, MoodReading
@@ -28,8 +29,10 @@ def session_cookie_for(user) -> bytes:
     return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
-async def connect(user=None, origin=ORIGIN):
+async def connect(user=None, origin=ORIGIN, host=b"localhost"):
     headers = [origin] if origin else []
+    if host:
+        headers.append((b"host", host))
     if user is not None:
         headers.append((b"cookie", await session_cookie_for(user)))
     communicator = WebsocketCommunicator(application, "/ws/chat/", headers=headers)
@@ -46,15 +49,56 @@ async def receive_until_done(communicator) -> list[dict]:
             return events
 
 
-async def test_it_closes_sockets_without_a_logged_in_user():
-    _, connected, code = await connect(user=None)
-    assert not connected
-    assert code == 4401
+async def test_it_closes_sockets_without_a_logged_in_user_with_a_code_the_page_understands():
+    communicator, connected, _ = await connect(user=None)
+    # Accepted, then closed with 4401: a refused handshake would reach the browser as a bare 1006.
+    assert connected
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_a_socket_stops_acting_for_a_listener_who_logged_out(alice):
+    communicator, connected, _ = await connect(alice)
+    assert connected
+    await communicator.receive_json_from(timeout=10)  # history
+    await database_sync_to_async(Session.objects.all().delete)()  # what logging out does to it
+    await communicator.send_json_to({"type": "message", "text": "hello?"})
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+    assert not await database_sync_to_async(Message.objects.filter(text="hello?").exists)()
 
 
 async def test_it_rejects_a_handshake_from_a_foreign_origin(alice):
     _, connected, _ = await connect(alice, origin=(b"origin", b"http://evil.example"))
     assert not connected
+
+
+@pytest.mark.parametrize(
+    ("origin", "host"),
+    [
+        (b"http://127.0.0.1:9999", b"127.0.0.1:8000"),  # another port of the same host
+        (b"http://127.0.0.1:8000", b"127.0.0.1:8100"),
+        (b"https://127.0.0.1", b"127.0.0.1"),  # another scheme
+        (b"http://localhost:8000", b"evil.example:8000"),  # a Host we don't serve
+        (b"null", b"localhost"),
+    ],
+)
+async def test_it_rejects_the_same_host_on_another_port_or_scheme(alice, origin, host):
+    _, connected, _ = await connect(alice, origin=(b"origin", origin), host=host)
+    assert not connected
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "trusted"),
+    [
+        (b"http://127.0.0.1:8000", b"127.0.0.1:8000", []),
+        (b"http://localhost:80", b"localhost", []),  # the default port, said or not
+        (b"https://music.example.org", b"localhost:8000", ["https://music.example.org"]),  # a TLS proxy
+    ],
+)
+async def test_it_accepts_its_own_origin_and_a_trusted_one(alice, settings, origin, host, trusted):
+    settings.CSRF_TRUSTED_ORIGINS = trusted
+    communicator, connected, _ = await connect(alice, origin=(b"origin", origin), host=host)
+    assert connected
+    await communicator.disconnect()
 
 
 async def test_it_sends_history_then_answers_a_mood_with_tracks(alice, small_catalog):
@@ -98,7 +142,7 @@ async def test_an_idle_socket_stays_alive_past_the_redis_read_timeout(alice):
     await asyncio.sleep(6.5)  # longer than channels-redis's 5 s blocking read
     await communicator.send_json_to({"type": "message", "text": "hello"})
     events = await receive_until_done(communicator)
-    assert any(event["type"] == "message" for event in events)
+    assert any(event["type"] == "message" for event in events), events
     await communicator.disconnect()
 
 
@@ -132,7 +176,7 @@ async def test_it_answers_a_bad_frame_with_a_clear_error_and_stays_open(alice, f
 
     await communicator.send_json_to({"type": "message", "text": "hi"})
     events = await receive_until_done(communicator)
-    assert any(event["type"] == "message" for event in events)
+    assert any(event["type"] == "message" for event in events), events
     await communicator.disconnect()
 
 
@@ -168,7 +212,7 @@ async def test_a_crashing_turn_says_so_keeps_the_message_and_the_socket(alice, m
     monkeypatch.undo()
     await communicator.send_json_to({"type": "message", "text": "hello"})
     events = await receive_until_done(communicator)
-    assert any(event["type"] == "message" for event in events)
+    assert any(event["type"] == "message" for event in events), events
     texts = await database_sync_to_async(list)(
         Message.objects.filter(conversation__user=alice, role="user").values_list("text", flat=True)
     )
@@ -339,3 +383,43 @@ async def test_a_listener_who_leaves_mid_turn_finds_the_reply_when_they_come_bac
     assert [m["role"] for m in history["messages"]] == ["user", "assistant"]
     assert history["messages"][1]["tracks"]
     await again.disconnect()
+
+
+@database_sync_to_async
+def _refuse_message_inserts(on: bool) -> None:
+    """PostgreSQL itself refuses to store messages (as when the disk is full or it is going away)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if on:
+            cursor.execute(
+                "CREATE OR REPLACE FUNCTION refuse_insert() RETURNS trigger AS $$ "
+                "BEGIN RAISE EXCEPTION 'refusing writes'; END; $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER refuse_messages BEFORE INSERT ON chat_message "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_insert()"
+            )
+        else:
+            cursor.execute("DROP TRIGGER IF EXISTS refuse_messages ON chat_message")
+
+
+async def test_a_message_that_could_not_be_stored_is_said_so_not_called_saved(alice):
+    communicator, connected, _ = await connect(alice)
+    assert connected
+    await communicator.receive_json_from(timeout=10)  # history
+    await _refuse_message_inserts(True)
+    try:
+        await communicator.send_json_to({"type": "message", "text": "I feel great today"})
+        events = await receive_until_done(communicator)
+        (error,) = [event for event in events if event["type"] == "error"]
+        assert error["code"] == "not_saved" and "couldn't save your message" in error["message"]
+        assert "is saved" not in error["message"]
+    finally:
+        await _refuse_message_inserts(False)
+    assert not await database_sync_to_async(Message.objects.exists)()
+    # The database takes writes again: the same socket carries on.
+    await communicator.send_json_to({"type": "message", "text": "hello again"})
+    events = await receive_until_done(communicator)
+    assert any(event["type"] == "message" for event in events), events
+    await communicator.disconnect()

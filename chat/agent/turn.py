@@ -38,6 +38,15 @@ SAVED = "What it said and did so far is saved."
 CORRECTION_CARRY = 0.6  # below this confidence, a mood the listener corrected last turn still holds
 
 
+class MessageNotSaved(Exception):
+    """The listener's message could not be stored (the database is away); nothing of the turn happened."""
+
+    message = (
+        "I couldn't save your message — nothing was stored or done. "
+        "It's still in the box: send it again in a moment."
+    )
+
+
 class TurnError(Exception):
     """A turn could not finish; ``message`` is safe to show the listener."""
 
@@ -75,15 +84,20 @@ def run_turn(
         if emit is not None:
             emit(frame)
 
-    conversation: Conversation = services.conversation_get_or_create(user=user)
-    memory = selectors.agent_memory(conversation=conversation)
-    client = LLMClient() if llm_settings() is not None else None
-    mood, result.llm_seconds = _perceive(conversation, text, client)
-    guess = classify_intent(text)
-    quiet = mood_is_noise(text, guess)
-    message = services.listener_message_create(
-        conversation=conversation, text=text, mood=mood, meta={"quiet_mood": True} if quiet else None
-    )
+    try:
+        conversation: Conversation = services.conversation_get_or_create(user=user)
+        memory = selectors.agent_memory(conversation=conversation)
+        client = LLMClient() if llm_settings() is not None else None
+        mood, result.llm_seconds = _perceive(conversation, text, client)
+        guess = classify_intent(text)
+        quiet = mood_is_noise(text, guess)
+        message = services.listener_message_create(
+            conversation=conversation, text=text, mood=mood, meta={"quiet_mood": True} if quiet else None
+        )
+    except Exception as exc:
+        # Nothing of this turn is stored yet: say exactly that (the page keeps the text to resend).
+        logger.exception("storing a message failed for user %s", user.pk)
+        raise MessageNotSaved() from exc
     send(MoodEvent(message_id=message.pk, mood=MoodShown.of(mood, quiet=quiet)))
 
     state = TurnState(

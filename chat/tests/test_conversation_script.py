@@ -96,7 +96,7 @@ def chat_socket(address: str, user, transcript: str) -> Iterator[ChatSocket]:
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     with connect(
         f"ws://{address}/ws/chat/",
-        origin=Origin("http://localhost"),
+        origin=Origin(f"http://{address}"),
         additional_headers={"Cookie": cookie},
         open_timeout=10,
         legacy=True,  # a plain connection, not the reconnecting iterator

@@ -12,6 +12,7 @@
   let retry = 0;
   let lastUserBubble = null;
   let streaming = null; // the assistant bubble that tokens are streaming into
+  let lastSent = ""; // put back in the box when the server says it could not store it
   let undoable = []; // this turn's playlist changes: their Undo buttons go under the reply that says them
   // The moods a reading can be corrected to, [{label, name, shown}], from mood.labels via the page;
   // `shown` is the listener's words for it ("anxious / stressed" for fear).
@@ -224,6 +225,7 @@
     },
     error(event) {
       addMessage("assistant", event.message, "error");
+      if (event.code === "not_saved" && !input.value) input.value = lastSent;
       log.querySelectorAll("button.undo[disabled]").forEach((b) => {
         if (b.textContent === "Undoing…") { b.disabled = false; b.textContent = "Undo"; }
       });
@@ -279,6 +281,7 @@
     }
     lastUserBubble = addMessage("user", text);
     socket.send(JSON.stringify({ type: "message", text }));
+    lastSent = text;
     input.value = "";
     input.disabled = true;
   });
