@@ -10,6 +10,8 @@ scheme), or be listed in ``CSRF_TRUSTED_ORIGINS`` (a TLS proxy in front: list th
 
 from __future__ import annotations
 
+from typing import Any
+
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
@@ -44,10 +46,11 @@ def origin_allowed(scope: dict) -> bool:
 class SameOriginValidator:
     """ASGI middleware: a WebSocket handshake from any other origin is refused (HTTP 403)."""
 
-    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "websocket" and not origin_allowed(scope):
-            return await WebsocketDenier()(scope, receive, send)
-        return await self.app(scope, receive, send)
+            await WebsocketDenier()(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
