@@ -6,7 +6,7 @@ Logs a listener in (a fuzz user in the server's database; ``make run`` must be u
 socket with the site's own origin and sends ``--frames`` frames: random bytes (binary and text),
 broken JSON, JSON nested up to thousands deep, wrong types, unknown frame types, huge strings,
 NUL and lone surrogates inside messages, ids that are not the listener's. Every frame must be
-answered with a plain ``error`` event (or a normal turn, for a well-formed message); prints how
+answered with a plain ``error`` event (or a normal turn, for a well-formed message), then ``done``; prints how
 many got an ``internal`` error, how many closed the socket, how many went unanswered, and the
 tracebacks the server log gained (``--log``: the daphne log, e.g. ``.state/logs/web.log``). Then
 one normal turn must come back with tracks. Asserts nothing; the figures are the result.
@@ -104,7 +104,9 @@ def main() -> None:
     tracebacks_before = options.log.read_text(errors="replace").count("Traceback") if options.log else 0
 
     def opened():
-        ws = connect(options.url, origin=origin, additional_headers={"Cookie": cookie}, open_timeout=10)
+        ws = connect(
+            options.url, origin=origin, additional_headers={"Cookie": cookie}, open_timeout=10, legacy=True
+        )
         json.loads(ws.recv(timeout=10))  # history
         return ws
 
@@ -124,7 +126,7 @@ def main() -> None:
                 event = json.loads(ws.recv(timeout=30))
                 if event["type"] == "error" and event.get("code") == "internal":
                     internal[kind] += 1
-                if event["type"] in ("error", "done"):
+                if event["type"] == "done":  # every frame's answer ends with one
                     break
         except TimeoutError:
             silent[kind] += 1

@@ -10,6 +10,7 @@ don't do (a feedback kind or a mood we don't have) — said as the service would
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, ClassVar, Literal, get_args
 
 from django.conf import settings
@@ -53,7 +54,12 @@ def _refused_outside(choices: tuple[str, ...], message: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
+# Control characters a person never types (NUL cannot even be stored): dropped, newlines and tabs kept.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _message_text(text: str) -> str:
+    text = _CONTROL.sub("", text)
     if not text.strip():
         raise PydanticCustomError("empty", "Type a message first.")
     limit = settings.CHAT_MAX_MESSAGE_CHARS  # read per frame: a setting, not an import-time constant
@@ -63,6 +69,7 @@ def _message_text(text: str) -> str:
 
 
 def _playlist_name(name: str) -> str:
+    name = _CONTROL.sub("", name)
     if not name.strip():
         raise ValueError("a playlist needs a name")
     return name[:PLAYLIST_NAME_CHARS]

@@ -107,3 +107,18 @@ def test_events_keep_their_wire_shape():
     card = TrackCard(spotify_id="sp1", name="Song", kind="history", valence=None)
     tracks = TracksEvent(message_id=2, tracks=[card]).wire()["tracks"]
     assert tracks[0]["valence"] is None and "score" not in tracks[0]  # a null that is data stays
+
+
+def test_control_characters_nobody_types_are_dropped_and_nul_never_reaches_the_database():
+    frame = frame_read('{"type": "message", "text": "hi\\u0000 there\\u0007\\nok"}')
+    assert frame.text == "hi there\nok"
+    with pytest.raises(FrameRejected) as rejected:
+        frame_read('{"type": "message", "text": "\\u0000\\u0000"}')
+    assert rejected.value.code == "empty"
+
+
+def test_json_nested_thousands_deep_is_refused_as_bad_json_not_a_crash():
+    for depth, code in ((975, "bad_frame"), (3000, "bad_frame"), (5000, "too_large")):
+        with pytest.raises(FrameRejected) as rejected:
+            frame_read('{"type": "message", "text": ' + "[" * depth + "]" * depth + "}")
+        assert rejected.value.code == code
