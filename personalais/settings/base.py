@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 
@@ -254,3 +255,28 @@ LLM_TEMPERATURE = _env_float("LLM_TEMPERATURE", 0.4, minimum=0.0, maximum=2.0)
 # With an LLM on, read the mood with it too (structured output: one more round trip per turn);
 # off keeps the packaged offline emotion model even when an LLM answers.
 LLM_MOOD_READING = env_bool("LLM_MOOD_READING", True)
+
+
+# --- Content-Security-Policy (django-csp) ---------------------------------------------------------
+# Scripts and styles only from our own files (no inline code anywhere; json_script data is not
+# executed); the socket and fetches to our own origin; Spotify's sign-in page as a form target
+# (the login form's redirect goes there) and Spotify's cover art as images.
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/')[0]}"
+
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "https://i.scdn.co", _origin(SPOTIFY_API_BASE_URL)],
+        "connect-src": ["'self'"],
+        "frame-src": ["https://open.spotify.com"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", _origin(SPOTIFY_ACCOUNTS_BASE_URL)],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}

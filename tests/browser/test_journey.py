@@ -83,3 +83,25 @@ class ListenerJourneyTests(ChannelsLiveServerTestCase):
         expect(page.locator(".msg.user .bubble").first).to_have_text("I feel down today", timeout=15_000)
         expect(page.locator(".msg.user .mood b").first).to_have_text("anxious / stressed")
         expect(page.locator(".track").first).to_be_visible()
+
+    def test_every_page_runs_under_the_content_security_policy_without_a_violation(self) -> None:
+        page = self.page
+        violations: list[str] = []
+        page.on(
+            "console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None
+        )
+        response = page.goto(self.live_server_url + "/accounts/signup/")
+        assert response is not None
+        self.assertIn("script-src 'self'", response.headers.get("content-security-policy", ""))
+        page.fill("input[name=email]", "csp@example.com")
+        page.fill("input[name=password1]", "a long enough pass 42")
+        page.fill("input[name=password2]", "a long enough pass 42")
+        page.get_by_role("button", name="Sign Up").click()
+        expect(page.locator("#status")).to_have_text("Connected", timeout=15_000)  # the socket is allowed
+        page.fill("#message", "play something calm")
+        page.press("#message", "Enter")
+        expect(page.locator(".track").first).to_be_visible(timeout=20_000)
+        for path in ("/library/", "/preferences/", "/accounts/login/", "/admin/login/"):
+            page.goto(self.live_server_url + path)
+            page.wait_for_load_state("load")
+        self.assertEqual(violations, [])
