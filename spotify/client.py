@@ -123,8 +123,12 @@ class SpotifyClient:
         timeout: float = 10.0,
         max_retries: int = 3,
         backoff_factor: float = 0.3,
+        reauthorize: Callable[[], str] | None = None,
     ) -> None:
         self.calls = 0
+        # On a 401 for a token we believed valid: a fresh token (the refresh marks the link when
+        # Spotify says invalid_grant), then the call once more. A 401 is refused before any effect.
+        self._reauthorize = reauthorize
         self.base_url = (base_url or settings.SPOTIFY_API_BASE_URL).rstrip("/") + "/"
         self.timeout = timeout
         self.session = self._session_build(max_retries, backoff_factor)
@@ -327,6 +331,15 @@ class SpotifyClient:
 
     def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Runs one spotipy call, turning every failure into our errors."""
+        try:
+            return self._once(method, *args, **kwargs)
+        except SpotifyAuthExpired:
+            if self._reauthorize is None:
+                raise
+            self._sp._auth = self._reauthorize()  # raises SpotifyAuthExpired when re-consent is due
+            return self._once(method, *args, **kwargs)
+
+    def _once(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
             return method(*args, **kwargs)
         except spotipy.SpotifyException as exc:

@@ -59,7 +59,14 @@ class SyncReport:
 
 def spotify_client_for(*, user: User) -> SpotifyClient:
     """A client with a fresh token for ``user`` (raises SpotifyNotConnected / SpotifyAuthExpired)."""
-    return SpotifyClient(access_token_for(user=user), timeout=settings.SPOTIFY_TIMEOUT_SECONDS)
+
+    def reauthorize() -> str:
+        token_distrust(user=user)
+        return access_token_for(user=user)
+
+    return SpotifyClient(
+        access_token_for(user=user), timeout=settings.SPOTIFY_TIMEOUT_SECONDS, reauthorize=reauthorize
+    )
 
 
 # --- what the Web API tells about music, into the catalog --------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
 
 from chat.models import Message, MoodReading
@@ -388,8 +389,6 @@ async def test_a_listener_who_leaves_mid_turn_finds_the_reply_when_they_come_bac
 @database_sync_to_async
 def _refuse_message_inserts(on: bool) -> None:
     """PostgreSQL itself refuses to store messages (as when the disk is full or it is going away)."""
-    from django.db import connection
-
     with connection.cursor() as cursor:
         if on:
             cursor.execute(

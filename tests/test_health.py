@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import time
+
+from django.db import connection
 from django.test import override_settings
+
+from personalais.health import bounded
 
 
 def test_health_says_degraded_with_503_when_redis_is_unreachable(client, db):
@@ -23,12 +28,6 @@ def test_the_public_sees_ok_or_failed_not_versions_or_worker_counts(client, db, 
 
 
 def test_a_check_that_hangs_is_a_timeout_not_a_hung_request(transactional_db):
-    import time
-
-    from django.db import connection
-
-    from personalais.health import bounded
-
     def frozen() -> dict[str, object]:  # a query PostgreSQL takes 5 s to answer, as a frozen server would
         try:
             with connection.cursor() as cursor:

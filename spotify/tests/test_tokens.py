@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from spotify.errors import SpotifyAuthExpired, SpotifyNotConnected
 from spotify.models import SpotifyLink
+from spotify.services import spotify_client_for
 from spotify.tokens import TokenGrant, access_token_for, link_save
 from tests.emulator import MALIK, consented_link
 
@@ -118,3 +119,25 @@ def test_a_grant_without_a_refresh_token_keeps_the_stored_one(alice):
     link_save(user=alice, spotify_user_id="alice-sp", grant=TokenGrant("a2", None, 3600))
     link = SpotifyLink.objects.get(user=alice)
     assert (link.access_token, link.refresh_token) == ("a2", "r1")
+
+
+@pytest.mark.django_db
+def test_a_401_on_a_token_we_trusted_refreshes_once_and_carries_on(spotify_at, alice):
+    consented_link(spotify_at, alice, listener=MALIK)
+    spotify_at.control("POST", "faults", {"expire_access_tokens": MALIK["id"]})
+    assert spotify_client_for(user=alice).my_playlists()  # refreshed behind the 401, then answered
+    assert SpotifyLink.objects.get(user=alice).status == SpotifyLink.Status.ACTIVE
+
+
+@pytest.mark.django_db
+def test_invalid_grant_met_in_the_chat_path_shows_on_the_library_page_too(spotify_at, alice, client):
+    """The chat and the Library page tell the same story: reconnect, with the button there."""
+    consented_link(spotify_at, alice, listener=MALIK)
+    spotify_at.control("POST", "faults", {"revoke_refresh_tokens": MALIK["id"]})
+    spotify_at.control("POST", "faults", {"expire_access_tokens": MALIK["id"]})
+    with pytest.raises(SpotifyAuthExpired):
+        spotify_client_for(user=alice).my_playlists()
+    assert SpotifyLink.objects.get(user=alice).status == SpotifyLink.Status.NEEDS_RECONSENT
+    client.force_login(alice)
+    page = client.get("/library/").content.decode()
+    assert "Reconnect Spotify" in page and "needs you to reconnect" in page
