@@ -5,8 +5,11 @@ The music itself (tracks, artists, albums, playlists) lives in ``catalog``.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from catalog.models import Artist, Playlist, Track
 
@@ -127,6 +130,18 @@ class LibrarySync(models.Model):
 
     def __str__(self) -> str:
         return f"sync of {self.user_id}: {self.state}"
+
+    # Past the task's time limit (CELERY_TASK_TIME_LIMIT, 10 min) a "running" sync died with its worker.
+    DEAD_AFTER = timedelta(minutes=15)
+
+    def died(self, now: datetime | None = None) -> bool:
+        """Still marked running long after any worker could be running it: nobody is."""
+        now = now or timezone.now()
+        return (
+            self.state == self.State.RUNNING
+            and self.started_at is not None
+            and self.started_at < now - self.DEAD_AFTER
+        )
 
 
 class PlaylistWrite(models.Model):

@@ -124,6 +124,8 @@ def libraries_due_for_sync() -> list[int]:
 def _sync_due(sync: LibrarySync | None, stale: datetime) -> bool:
     if sync is None:
         return True
+    if sync.died():
+        return True  # its worker was killed mid-sync: start it again
     if sync.state in (LibrarySync.State.QUEUED, LibrarySync.State.RUNNING, LibrarySync.State.WAITING):
         return False
     if sync.state == LibrarySync.State.FAILED and sync.finished_at and sync.finished_at >= stale:

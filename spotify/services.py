@@ -13,7 +13,6 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -131,7 +130,7 @@ def _catalog_track(info: TrackInfo) -> CatalogTrack:
 # --- the library sync ----------------------------------------------------------------------
 
 
-SYNC_STALE_AFTER = timedelta(minutes=15)  # a "running" sync older than this died with its worker
+SYNC_STALE_AFTER = LibrarySync.DEAD_AFTER  # a "running" sync older than this died with its worker
 
 
 @dataclass
@@ -241,7 +240,8 @@ def library_sync_given_up(*, user: User, error: str) -> None:
 def library_sync_queued(*, user: User) -> bool:
     """Mark a sync as queued so the listener sees it at once; False when one is already on its way."""
     state = _sync_state(user)
-    if state.state in (LibrarySync.State.RUNNING, LibrarySync.State.QUEUED, LibrarySync.State.WAITING):
+    on_its_way = (LibrarySync.State.RUNNING, LibrarySync.State.QUEUED, LibrarySync.State.WAITING)
+    if state.state in on_its_way and not state.died():
         return False
     _sync_update(state, state=LibrarySync.State.QUEUED, step="", error="")
     return True

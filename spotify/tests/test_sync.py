@@ -189,3 +189,26 @@ def test_what_spotify_says_of_explicit_lyrics_is_kept_and_outranks_a_file(spotif
     known.refresh_from_db()
     assert (known.explicit, known.explicit_source) == (True, "spotify")
     assert Track.objects.filter(pk=pks[new.id], explicit=False, explicit_source="spotify").exists()
+
+
+def test_a_sync_whose_worker_was_killed_is_started_again_not_running_forever(spotify_at, alice, client):
+    consented_link(spotify_at, alice)
+    # What a worker SIGKILLed mid-sync leaves behind: "running", started long ago, never finished.
+    LibrarySync.objects.update_or_create(
+        user=alice,
+        defaults={
+            "state": LibrarySync.State.RUNNING,
+            "step": "top tracks",
+            "started_at": timezone.now() - timedelta(minutes=20),
+        },
+    )
+    assert alice.pk in libraries_due_for_sync()  # beat starts it again
+    client.force_login(alice)
+    client.post("/library/sync/")  # and "Sync now" is not refused
+    assert LibrarySync.objects.get(user=alice).state in (LibrarySync.State.QUEUED, LibrarySync.State.DONE)
+    # A sync that is really running (started a minute ago) is still left alone.
+    LibrarySync.objects.filter(user=alice).update(
+        state=LibrarySync.State.RUNNING, started_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert alice.pk not in libraries_due_for_sync()
+    assert not services.library_sync_queued(user=alice)
