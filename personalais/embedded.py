@@ -113,7 +113,7 @@ def _valkey_dir() -> Path:
     return path
 
 
-def _redis_ping(host: str, port: int, timeout: float = 0.5) -> bool:
+def redis_ping(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             sock.sendall(b"PING\r\n")
@@ -153,7 +153,7 @@ def redis_url(port: int = 6390, db: int = 0, host: str = "127.0.0.1", *, start: 
     directory = _valkey_dir()
     pidfile = directory / "valkey.pid"
     ours = _read_pid(pidfile)
-    if ours and _redis_ping(host, port):
+    if ours and redis_ping(host, port):
         return f"redis://{host}:{port}/{db}"
     if _port_in_use(host, port):
         raise EmbeddedServiceError(
@@ -192,7 +192,7 @@ def _start_valkey(directory: Path, host: str, port: int) -> None:
     result = subprocess.run([executable, str(conf)], capture_output=True, text=True, timeout=15)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if _redis_ping(host, port):
+        if redis_ping(host, port):
             return
         time.sleep(0.1)
     raise EmbeddedServiceError(

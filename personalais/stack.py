@@ -2,8 +2,12 @@
 
 Starts (or reuses) PostgreSQL and Redis, migrates, loads the demo data, then runs the
 Spotify emulator, daphne (HTTP + WebSocket), a Celery worker and beat as child
-processes. Ctrl-C stops every child and the embedded servers. A child that dies is
-reported and restarted (a few times), so one crash does not take the site down.
+processes. Ctrl-C stops every child and the embedded servers.
+
+Supervision (``Supervisor``): a child that exits is restarted at once, up to ``BURST`` times in
+``WINDOW`` seconds; past that it waits, doubling up to ``MAX_BACKOFF``, and is tried again — it
+never stops the others. The embedded PostgreSQL and valkey are watched the same way (a probe of
+their ports) and started again when they go away.
 """
 
 from __future__ import annotations
@@ -15,15 +19,30 @@ import socket
 import subprocess
 import sys
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psycopg
 
 from personalais import embedded
 from personalais.env import env_bool, env_int
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-MAX_RESTARTS = 3
+BURST = 5  # restarts allowed at once within WINDOW seconds
+WINDOW = 60.0
+MAX_BACKOFF = 60.0
+
+
+def restart_delay(recent: deque[float], now: float) -> float:
+    """Seconds to wait before the next restart, given the times of the recent ones."""
+    while recent and now - recent[0] > WINDOW:
+        recent.popleft()
+    if len(recent) < BURST:
+        return 0.0
+    return min(MAX_BACKOFF, 2.0 ** (len(recent) - BURST + 1))
 
 
 @dataclass
@@ -33,6 +52,8 @@ class Child:
     process: subprocess.Popen | None = None
     restarts: int = 0
     started_at: float = field(default=0.0)
+    recent: deque[float] = field(default_factory=deque)  # when it was restarted lately
+    due_at: float | None = None  # when a restart that is waiting out its backoff happens
 
     def start(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(self.argv, cwd=BASE_DIR, env=env, start_new_session=True)
@@ -58,6 +79,74 @@ def _require_free_port(port: int, what: str, variable: str) -> None:
             raise SystemExit(
                 f"error: port {port} ({what}) is already in use; stop that program or set {variable}."
             )
+
+
+class Supervisor:
+    """Keeps children (and data stores) up: restarts with a budget per window, never a cascade."""
+
+    def __init__(
+        self,
+        children: list[Child],
+        env: dict[str, str],
+        services: dict[str, tuple[Callable[[], bool], Callable[[], object]]] | None = None,
+        log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+    ) -> None:
+        self.children = children
+        self.env = env
+        self.services = services or {}  # name → (is it up?, start it)
+        self.log = log
+        self._next_probe = 0.0
+
+    def tick(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        if now >= self._next_probe:
+            self._next_probe = now + 2.0
+            for name, (is_up, start) in self.services.items():
+                if not is_up():
+                    self.log(f"warning: {name} is not answering; starting it again.")
+                    try:
+                        start()
+                    except Exception as exc:  # tried again on the next probe
+                        self.log(f"warning: {name} did not start: {exc}")
+        for child in self.children:
+            self._child_tick(child, now)
+
+    def _child_tick(self, child: Child, now: float) -> None:
+        if child.due_at is None:
+            code = child.process.poll() if child.process else None
+            if code is None:
+                return
+            delay = restart_delay(child.recent, now)
+            child.due_at = now + delay
+            waits = f" in {delay:.0f}s (it keeps exiting)" if delay else ""
+            self.log(f"warning: {child.name} exited with code {code}; restarting{waits}.")
+        if now >= child.due_at:
+            child.due_at = None
+            child.recent.append(now)
+            child.restarts += 1
+            child.start(self.env)
+
+
+def _embedded_watch(env: dict[str, str]) -> dict[str, tuple[Callable[[], bool], Callable[[], object]]]:
+    """Probes and starters for the embedded data stores this run started (none for external ones)."""
+    watch: dict[str, tuple[Callable[[], bool], Callable[[], object]]] = {}
+    if not os.environ.get("DATABASE_URL"):
+        watch["PostgreSQL"] = (lambda: _postgres_answers(env["DATABASE_URL"]), embedded.postgres_url)
+    if not os.environ.get("REDIS_URL"):
+        port = env_int("EMBEDDED_REDIS_PORT", 6390, minimum=1)
+        watch["valkey"] = (
+            lambda: embedded.redis_ping("127.0.0.1", port),
+            lambda: embedded.redis_url(port=port),
+        )
+    return watch
+
+
+def _postgres_answers(url: str) -> bool:
+    try:
+        psycopg.connect(url, connect_timeout=2).close()
+    except psycopg.Error:
+        return False
+    return True
 
 
 def _manage(env: dict[str, str], *args: str) -> None:
@@ -180,20 +269,11 @@ def main() -> int:
         + "  Press Ctrl-C to stop everything.\n",
         flush=True,
     )
+    supervisor = Supervisor(children, env, services=_embedded_watch(env))
     try:
         while not stopping:
             time.sleep(0.5)
-            for child in children:
-                code = child.process.poll() if child.process else None
-                if code is None or stopping:
-                    continue
-                if child.restarts >= MAX_RESTARTS:
-                    print(f"error: {child.name} keeps exiting (code {code}); stopping.", file=sys.stderr)
-                    stopping = True
-                    break
-                child.restarts += 1
-                print(f"warning: {child.name} exited with code {code}; restarting.", file=sys.stderr)
-                child.start(env)
+            supervisor.tick()
     finally:
         print("\nStopping…", flush=True)
         for child in children:

@@ -50,7 +50,7 @@ def test_a_fresh_state_dir_gets_its_own_redis_that_stops_cleanly(tmp_path, monke
     assert embedded.redis_url(port=port, db=1) == f"redis://127.0.0.1:{port}/1"
     assert (tmp_path / "valkey" / "valkey.pid").read_text() == pid, "a second call must reuse, not restart"
     assert embedded.stop_redis() is True
-    assert not embedded._redis_ping("127.0.0.1", port)
+    assert not embedded.redis_ping("127.0.0.1", port)
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
