@@ -145,6 +145,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "chat:chat"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"  # failed-login lockouts per account and address
 ACCOUNT_SIGNUP_REDIRECT_URL = "chat:chat"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
