@@ -63,8 +63,8 @@ def _subprocess_env(**extra_env: str) -> dict[str, str]:
         TEST_DATABASE_NAME=settings.DATABASES["default"]["NAME"],
         DATABASE_URL=settings.DATABASE_URL,
         REDIS_URL=settings.REDIS_URL,
-        **extra_env,
     )
+    env.update(extra_env)  # a test may point a server at its own Redis
     return env
 
 
@@ -79,7 +79,7 @@ def daphne_server(**extra_env: str) -> Iterator[str]:
     """Run daphne (``personalais.asgi``) as a subprocess on the *test* database; yields ``host:port``.
 
     The real server a listener's browser talks to: tests connect with a real WebSocket client,
-    so the handshake, origin check, session cookie and the Redis channel layer are all in play.
+    so the handshake, origin check and session cookie are all in play.
     Tests must commit what the server should see (``django_db(transaction=True)``).
     """
     port = _free_port()

@@ -43,7 +43,8 @@ def test_import_catalog_hands_embedding_to_the_worker(celery_worker_process, tmp
     assert set(TrackProfile.objects.values_list("track__name", flat=True)) == {"Never Gonna", "Shape"}
 
 
-def test_health_reports_every_part_alive_with_a_worker(client, celery_worker_process):
+def test_health_reports_every_part_alive_with_a_worker(client, admin_user, celery_worker_process):
+    client.force_login(admin_user)  # staff see the details (versions, worker count)
     response = client.get("/healthz")
     body = response.json()
     assert response.status_code == 200, body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
 pytestmark = pytest.mark.django_db
@@ -39,4 +40,13 @@ def test_the_admin_login_is_the_throttled_one(client, alice, admin_user):
     client.force_login(alice)
     assert client.get("/admin/login/").status_code == 403  # logged in, not staff: no loop
     client.force_login(admin_user)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_superuser_from_createsuperuser_signs_in_at_the_site_login_and_reaches_the_admin(client):
+    get_user_model().objects.create_superuser(email="boss@example.com", password="a staff pass phrase 9")
+    response = client.post(
+        "/accounts/login/?next=/admin/", {"login": "boss@example.com", "password": "a staff pass phrase 9"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
