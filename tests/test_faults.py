@@ -16,7 +16,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,6 +25,7 @@ import pytest
 from django.test import Client
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from chat.models import Message
 from personalais import embedded
@@ -40,8 +41,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def own_valkey(directory: Path) -> Iterator[tuple[str, callable]]:
-    """A valkey of this test's own (so killing it touches nobody else); (url, kill)."""
+def own_valkey(directory: Path) -> Iterator[tuple[str, Callable[[], None], Callable[[], None]]]:
+    """A valkey of this test's own (so killing it touches nobody else); (url, kill, start)."""
     port = _free_port()
     embedded._start_valkey(directory, "127.0.0.1", port)
 
@@ -70,7 +71,7 @@ def _cookie(user) -> str:
 
 def _turn(ws, text: str) -> list[dict]:
     ws.send(json.dumps({"type": "message", "text": text}))
-    events = []
+    events: list[dict] = []
     while not events or events[-1]["type"] != "done":
         events.append(json.loads(ws.recv(timeout=30)))
     return events
@@ -79,7 +80,7 @@ def _turn(ws, text: str) -> list[dict]:
 def _open(address: str, cookie: str):
     ws = connect(
         f"ws://{address}/ws/chat/",
-        origin=f"http://{address}",
+        origin=Origin(f"http://{address}"),
         additional_headers={"Cookie": cookie},
         open_timeout=10,
         legacy=True,  # a plain connection
