@@ -62,6 +62,7 @@ async def listener(port: int, cookie: str, until: float, think: float, seed: int
     rng = random.Random(seed)
     origin = f"http://127.0.0.1:{port}"
     while time.monotonic() < until:
+        opened = False
         try:
             async with connect(
                 f"ws://127.0.0.1:{port}/ws/chat/",
@@ -71,6 +72,7 @@ async def listener(port: int, cookie: str, until: float, think: float, seed: int
                 max_size=HISTORY_MAX_BYTES,
             ) as socket_:
                 json.loads(await socket_.recv())  # history
+                opened = True
                 tally["visits"] += 1
                 for _ in range(TURNS_PER_VISIT):
                     await asyncio.sleep(rng.expovariate(1 / think))
@@ -80,14 +82,17 @@ async def listener(port: int, cookie: str, until: float, think: float, seed: int
                     turn = await chat_turn(socket_, f"{rng.choice(LINES)} ({seed}.{tally['sent']})")
                     tally["errors" if turn.error else "answered"] += 1
         except (OSError, TimeoutError, WebSocketException) as exc:
-            tally["lost"] += 1
+            # A socket that never opened (the server too busy to shake hands) is counted apart
+            # from one dropped mid-visit; either way the listener waits a little, as a page does.
+            tally["lost" if opened else "refused"] += 1
             tally.setdefault("why", []).append(type(exc).__name__)
+            await asyncio.sleep(rng.uniform(1.0, 3.0))
 
 
 async def soak(
     port: int, cookies: dict[int, str], minutes: float, think: float, server: psutil.Process
 ) -> dict:
-    tally: dict = {"sent": 0, "answered": 0, "errors": 0, "lost": 0, "visits": 0}
+    tally: dict = {"sent": 0, "answered": 0, "errors": 0, "lost": 0, "refused": 0, "visits": 0}
     began = time.monotonic()
     until = began + minutes * 60
     tasks = [
@@ -130,13 +135,19 @@ def main() -> int:
     growth = (tally["rss_end_mib"] - tally["rss_early_mib"]) * 1024 / max(1, len(cookies))
     print(f"{len(cookies)} listeners for {tally['seconds'] / 60:.1f} min, {tally['visits']} visits (sockets)")
     print(f"turns sent {tally['sent']}, answered {tally['answered']}, with an error {tally['errors']}")
-    print(f"sockets lost {tally['lost']} {sorted(set(tally.get('why', [])))}")
+    print(
+        f"sockets dropped mid-visit {tally['lost']}, handshakes that failed {tally['refused']} "
+        f"{sorted(set(tally.get('why', [])))}"
+    )
     print(f"listener messages stored {stored} of {tally['sent']} sent")
     print(
         f"daphne RSS {tally['rss_early_mib']:.0f} MiB after the first minute, {tally['rss_end_mib']:.0f} MiB "
         f"at the end: {growth:+.1f} KiB per listener"
     )
-    print(f"ERRORS: {tally['errors'] + tally['lost']}   TURNS NOT STORED: {tally['sent'] - stored}")
+    print(
+        f"ERRORS: {tally['errors'] + tally['lost']}   FAILED HANDSHAKES: {tally['refused']}   "
+        f"TURNS NOT STORED: {tally['sent'] - stored}"
+    )
     return 0
 
 

@@ -22,6 +22,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django import db
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.db import DatabaseError
 
 from . import selectors
 from .actions import (
@@ -94,7 +95,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._send(notice)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not await database_sync_to_async(session_still_valid)(self.scope, self.user):
+        try:
+            alive = await database_sync_to_async(session_still_valid)(self.scope, self.user)
+        except DatabaseError:
+            # The database is away: nothing can be stored (nor checked); say so, keep the socket.
+            await self._error("not_saved", MessageNotSaved.message)
+            return
+        if not alive:
             # Logged out (or the session expired) since the socket opened: nothing more from it.
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
