@@ -127,6 +127,9 @@ class LibrarySync(models.Model):
     recent_after_ms = models.BigIntegerField(null=True, blank=True, help_text="recently-played cursor")
     api_calls = models.PositiveIntegerField(default=0, help_text="Spotify requests made by the last sync")
     error = models.CharField(max_length=300, blank=True)
+    claimed_by = models.CharField(
+        max_length=64, blank=True, help_text="the task that runs it: its redelivery may take it over"
+    )
 
     def __str__(self) -> str:
         return f"sync of {self.user_id}: {self.state}"

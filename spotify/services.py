@@ -141,16 +141,22 @@ class SyncSkipped:
 
 
 def library_sync(
-    *, user: User, client: SpotifyClient | None = None, on_step: Callable[[str], None] | None = None
+    *,
+    user: User,
+    client: SpotifyClient | None = None,
+    on_step: Callable[[str], None] | None = None,
+    claim_id: str = "",
 ) -> SyncReport | SyncSkipped:
     """Pull the listener's top items, new plays, followed artists and own playlists.
 
     At most one sync per listener runs at a time (claimed with a conditional UPDATE, no long
     lock). Spotify errors propagate for the task to decide on retries; whatever ends the sync,
     its state says so, so the listener never watches a sync that is no longer running.
+    ``claim_id`` (the Celery task id): the same task delivered again after its worker died takes
+    over the sync it left "running".
     """
     state = _sync_state(user)
-    if not _sync_claim(state):
+    if not _sync_claim(state, claim_id):
         return SyncSkipped()
     report = SyncReport()
 
@@ -215,12 +221,17 @@ def library_sync(
     return report
 
 
-def _sync_claim(state: LibrarySync) -> bool:
+def _sync_claim(state: LibrarySync, claim_id: str = "") -> bool:
     now = timezone.now()
+    free = ~Q(state=LibrarySync.State.RUNNING) | Q(started_at__lt=now - SYNC_STALE_AFTER)
+    if claim_id:
+        free |= Q(claimed_by=claim_id)  # our own earlier delivery, which died with its worker
     claimed = (
         LibrarySync.objects.filter(pk=state.pk)
-        .filter(~Q(state=LibrarySync.State.RUNNING) | Q(started_at__lt=now - SYNC_STALE_AFTER))
-        .update(state=LibrarySync.State.RUNNING, step="starting", started_at=now, error="")
+        .filter(free)
+        .update(
+            state=LibrarySync.State.RUNNING, step="starting", started_at=now, error="", claimed_by=claim_id
+        )
     )
     if claimed:
         state.state, state.step, state.started_at, state.error = (

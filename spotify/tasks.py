@@ -39,7 +39,7 @@ def sync_library(self, user_id: int) -> dict[str, int] | None:
     if user is None:
         return None
     try:
-        report = services.library_sync(user=user)
+        report = services.library_sync(user=user, claim_id=self.request.id or "")
     except SpotifyError as exc:
         if exc.permanent:
             logger.info("library sync of user %s stopped: %s", user_id, exc)

@@ -15,6 +15,8 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,7 +31,11 @@ from websockets.typing import Origin
 
 from chat.models import Message
 from personalais import embedded
-from tests.conftest import daphne_server
+from personalais.celery import app as celery_app
+from spotify.models import LibrarySync, TopTrack
+from spotify.tasks import sync_library
+from tests.conftest import _subprocess_env, daphne_server
+from tests.emulator import CLIENT_ID, consented_link
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -140,3 +146,52 @@ def test_daphne_killed_mid_turn_what_was_said_is_kept_and_a_new_one_carries_on(a
         events = _turn(ws, "play something calm")
         assert any(e["type"] == "tracks" for e in events)
         ws.close()
+
+
+@contextmanager
+def prefork_worker(**extra_env: str) -> Iterator[psutil.Process]:
+    """A Celery worker with a pool child (prefork, one process), as production runs it."""
+    env = _subprocess_env(**extra_env)
+    log_path = Path(__file__).resolve().parent.parent / "test-artifacts" / "celery-prefork.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "personalais", "worker", "-l", "info",
+             "--pool", "prefork", "--concurrency", "1", "-n", f"prefork-{time.monotonic_ns()}@%h"],
+            cwd=Path(__file__).resolve().parent.parent, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while not celery_app.control.ping(timeout=0.5):
+                assert process.poll() is None and time.monotonic() < deadline, f"no worker; see {log_path}"
+            yield psutil.Process(process.pid)
+        finally:
+            process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(20)
+            if process.poll() is None:
+                process.kill()
+
+
+def test_a_worker_process_killed_mid_sync_the_sync_is_redone_not_left_running(spotify_at, alice):
+    consented_link(spotify_at, alice)
+    spotify_at.fault(latency_ms=1500, path="/v1/me/top", count=3)  # a sync that takes a few seconds
+    celery_app.control.purge()
+    spotify = {
+        "SPOTIFY_API_BASE_URL": spotify_at.api,
+        "SPOTIFY_ACCOUNTS_BASE_URL": f"{spotify_at.base}/",
+        "SPOTIFY_CLIENT_ID": CLIENT_ID,
+        "SPOTIFY_CLIENT_SECRET": "",
+    }
+    with prefork_worker(**spotify) as worker:
+        sync_library.delay(alice.pk)
+        deadline = time.monotonic() + 30
+        while LibrarySync.objects.filter(user=alice, state=LibrarySync.State.RUNNING).count() == 0:
+            assert time.monotonic() < deadline, "the sync never started"
+            time.sleep(0.1)
+        (child,) = worker.children()
+        child.kill()  # SIGKILL the process running the sync, mid-sync
+        deadline = time.monotonic() + 90
+        while LibrarySync.objects.get(user=alice).state != LibrarySync.State.DONE:
+            assert time.monotonic() < deadline, LibrarySync.objects.get(user=alice).state
+            time.sleep(0.5)
+    assert TopTrack.objects.filter(user=alice).exists()
