@@ -11,4 +11,5 @@ RUN SECRET_KEY=build FIELD_ENCRYPTION_KEY=build DATABASE_URL=postgres://build@lo
 RUN useradd --create-home app && chown -R app /app
 USER app
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "personalais.asgi:application"]
+# A busy server is slow to shake hands, not a refusal: 30 s (daphne's default is 5).
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--websocket_connect_timeout", "30", "personalais.asgi:application"]

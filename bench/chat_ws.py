@@ -54,6 +54,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 from accounts.models import User
+from personalais.stack import DAPHNE_OPTIONS
 from recommender.recall import recall_candidates_for_user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,6 +185,7 @@ def daphne_running(port: int, extra_env: dict[str, str] | None = None) -> Iterat
         "127.0.0.1",
         "-p",
         str(port),
+        *DAPHNE_OPTIONS,
         "personalais.asgi:application",
     ]
     with tempfile.TemporaryFile("w+") as log:

@@ -31,6 +31,8 @@ from personalais.env import env_bool, env_int
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+# Under load the session lookup waits for a thread: a slow handshake, not a refused one (default 5 s).
+DAPHNE_OPTIONS = ["--websocket_connect_timeout", "30"]
 BURST = 5  # restarts allowed at once within WINDOW seconds
 WINDOW = 60.0
 MAX_BACKOFF = 60.0
@@ -209,7 +211,17 @@ def main() -> int:
         Child("emulator", [PYTHON, "-m", "standins.spotify_emulator", "--port", str(emulator_port)]),
         Child(
             "web",
-            [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "personalais.asgi:application"],
+            [
+                PYTHON,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                *DAPHNE_OPTIONS,
+                "personalais.asgi:application",
+            ],
         ),
         Child(
             "worker",
