@@ -23,7 +23,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
+import psycopg
 import pytest
+from django.db import connection
 from django.test import Client
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
@@ -195,3 +197,41 @@ def test_a_worker_process_killed_mid_sync_the_sync_is_redone_not_left_running(sp
             assert time.monotonic() < deadline, LibrarySync.objects.get(user=alice).state
             time.sleep(0.5)
     assert TopTrack.objects.filter(user=alice).exists()
+
+
+def _database_reachable(on: bool) -> None:
+    """PostgreSQL refuses (and drops) the server's connections to the test database, or takes them again.
+
+    Said from the maintenance database: a database cannot bar connections to itself.
+    """
+    name = connection.settings_dict["NAME"]
+    params = {**connection.get_connection_params(), "dbname": "postgres"}
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"true" if on else "false"}')
+        if not on:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
+                [name, connection.connection.info.backend_pid],  # not this test's own
+            )
+
+
+def test_postgres_away_and_back_the_listener_is_told_and_nothing_is_claimed_saved(alice, small_catalog):
+    cookie = _cookie(alice)
+    with daphne_server() as address:
+        ws, _ = _open(address, cookie)
+        assert any(e["type"] == "message" for e in _turn(ws, "hello"))
+        _database_reachable(False)
+        try:
+            for n in range(3):
+                events = _turn(ws, f"play something calm ({n})")
+                (error,) = [e for e in events if e["type"] == "error"]
+                assert error["code"] == "not_saved", events  # said plainly; never "your message is saved"
+        finally:
+            _database_reachable(True)
+        events = _turn(ws, "play something calm (back)")  # the same socket, once PostgreSQL is back
+        assert any(e["type"] == "tracks" for e in events), events
+        ws.close()
+    stored = list(Message.objects.filter(role="user").values_list("text", flat=True))
+    assert stored == ["hello", "play something calm (back)"]
