@@ -101,6 +101,11 @@ async def soak(
     ]
     await asyncio.sleep(min(60.0, minutes * 60 / 3))
     tally["rss_early_mib"] = server.memory_info().rss / 2**20
+    samples = []
+    while not all(task.done() for task in tasks):  # the curve, to tell warm-up from a leak
+        samples.append(round(server.memory_info().rss / 2**20))
+        await asyncio.sleep(30)
+    tally["rss_curve_mib"] = samples
     await asyncio.gather(*tasks)
     tally["rss_end_mib"] = server.memory_info().rss / 2**20
     tally["seconds"] = time.monotonic() - began
@@ -144,6 +149,7 @@ def main() -> int:
         f"daphne RSS {tally['rss_early_mib']:.0f} MiB after the first minute, {tally['rss_end_mib']:.0f} MiB "
         f"at the end: {growth:+.1f} KiB per listener"
     )
+    print(f"daphne RSS every 30 s after that (MiB): {tally['rss_curve_mib']}")
     print(
         f"ERRORS: {tally['errors'] + tally['lost']}   FAILED HANDSHAKES: {tally['refused']}   "
         f"TURNS NOT STORED: {tally['sent'] - stored}"
