@@ -265,21 +265,25 @@ async def chat_turn(socket_: ClientConnection, text: str) -> Turn:
     return Turn(text, (time.perf_counter() - began) * 1000, llm_ms, error, server_ms)
 
 
+def listener_socket(port: int, cookie: str) -> connect:
+    """A listener's chat socket on the local server: their session cookie, the site's own origin."""
+    return connect(
+        f"ws://127.0.0.1:{port}/ws/chat/",
+        origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
+        additional_headers={"Cookie": cookie},
+        proxy=None,
+        max_size=HISTORY_MAX_BYTES,
+    )
+
+
 async def listener_play(
     port: int, cookie: str, lines: Sequence[str], start: StartLine, think: float = 0.0, seed: int = 0
 ) -> list[Turn]:
     """One listener's session; a broken socket or a timeout turns its remaining lines into errors."""
-    origin = f"http://127.0.0.1:{port}"
     turns: list[Turn] = []
     arrived = False
     try:
-        async with connect(
-            f"ws://127.0.0.1:{port}/ws/chat/",
-            origin=origin,  # type: ignore[arg-type]
-            additional_headers={"Cookie": cookie},
-            proxy=None,
-            max_size=HISTORY_MAX_BYTES,
-        ) as socket_:
+        async with listener_socket(port, cookie) as socket_:
             first = json.loads(await socket_.recv())
             if first.get("type") != "history":
                 raise BenchError(f"expected a history event first, got {first.get('type')!r}")

@@ -24,7 +24,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.chat_ws import (  # sets Django up (through bench.scratch_database), so it comes first
-    HISTORY_MAX_BYTES,
     bench_catalog_prepare,
     bench_sessions_delete,
     bench_users_create,
@@ -32,11 +31,11 @@ from bench.chat_ws import (  # sets Django up (through bench.scratch_database), 
     chat_turn,
     daphne_running,
     free_port,
+    listener_socket,
 )
 
 # isort: split
 import psutil
-from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
 from chat.models import Message
@@ -60,17 +59,10 @@ TURNS_PER_VISIT = 5
 
 async def listener(port: int, cookie: str, until: float, think: float, seed: int, tally: dict) -> None:
     rng = random.Random(seed)
-    origin = f"http://127.0.0.1:{port}"
     while time.monotonic() < until:
         opened = False
         try:
-            async with connect(
-                f"ws://127.0.0.1:{port}/ws/chat/",
-                origin=origin,  # type: ignore[arg-type]
-                additional_headers={"Cookie": cookie},
-                proxy=None,
-                max_size=HISTORY_MAX_BYTES,
-            ) as socket_:
+            async with listener_socket(port, cookie) as socket_:
                 json.loads(await socket_.recv())  # history
                 opened = True
                 tally["visits"] += 1
