@@ -275,7 +275,7 @@ def main() -> int:
         f"\nPersonalAIs is up in {time.monotonic() - started:.1f}s: http://127.0.0.1:{port}/\n"
         "  “Log in with Spotify” and pick a demo listener on the emulator's consent page\n"
         f"  ({_demo_listeners()}), or sign up with any email.\n"
-        "  Admin: .venv/bin/python manage.py createsuperuser\n"
+        f"  Admin: http://127.0.0.1:{port}/admin/  Staff login: .venv/bin/python manage.py createsuperuser\n"
         f"  Spotify emulator: http://127.0.0.1:{emulator_port}/   Health: http://127.0.0.1:{port}/healthz\n"
         + (f"  LLM stand-in: {env['LLM_BASE_URL']}\n" if with_standin else "")
         + "  Press Ctrl-C to stop everything.\n",

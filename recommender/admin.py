@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django.contrib import admin
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Subquery
 from django.http import HttpRequest
 
 from accounts.models import User
 from recommender.models import (
+    TUNING_LABELS,
     Candidate,
     Feedback,
     ListenerSettings,
@@ -33,23 +35,46 @@ class TrackProfileAdmin(admin.ModelAdmin):
         return False
 
 
+def _in_force() -> Q:
+    """The version in force: the first row in the model's order, as the ranker reads it."""
+    return Q(pk=Subquery(RankingWeights.objects.values("pk")[:1]))
+
+
+class InForceFilter(admin.SimpleListFilter):
+    title = "in force"
+    parameter_name = "active"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Active"), ("no", "Superseded")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[RankingWeights]) -> QuerySet[RankingWeights]:
+        if self.value() == "yes":
+            return queryset.filter(_in_force())
+        if self.value() == "no":
+            return queryset.exclude(_in_force())
+        return queryset
+
+
 @admin.register(RankingWeights)
 class RankingWeightsAdmin(admin.ModelAdmin):
     """Tuning is append-only: "change" saves a new row, so every list's weights stay traceable.
 
-    The newest row is in force; the admin's history and ``created_by`` say who changed what.
+    The newest row is in force. A new version starts from the one in force, and is named by who
+    saved it, when, and what it changed against the version it replaced.
     """
 
     list_display = (
-        "created_at",
-        "created_by",
+        "name",
+        "active",
         "alpha_emotion",
         "beta_recent",
         "gamma_top",
         "temperature",
         "note",
     )
-    readonly_fields = ("created_at", "created_by")
+    list_filter = (InForceFilter,)
+    list_select_related = ("created_by",)
+    readonly_fields = ("change_summary", "created_at", "created_by")
     fieldsets = (
         ("Score", {"fields": ("alpha_emotion", "beta_recent", "gamma_top", "fit", "popularity")}),
         ("Listener signals", {"fields": ("preference", "feedback")}),
@@ -57,14 +82,37 @@ class RankingWeightsAdmin(admin.ModelAdmin):
             "Variety",
             {"fields": ("temperature", "buckets", "repeat_window", "max_per_artist", "candidate_pool")},
         ),
-        (None, {"fields": ("note", "created_at", "created_by")}),
+        (None, {"fields": ("note", "change_summary", "created_at", "created_by")}),
     )
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RankingWeights]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(is_active=ExpressionWrapper(_in_force(), output_field=BooleanField()))
+        )
+
+    @admin.display(description="version", ordering="created_at")
+    def name(self, obj: RankingWeights) -> str:
+        return str(obj)
+
+    @admin.display(description="active", boolean=True, ordering="is_active")
+    def active(self, obj: RankingWeights) -> bool:
+        return bool(obj.is_active)  # type: ignore[attr-defined]  # annotated in get_queryset
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """Start a new version from the one in force, so a second tweak keeps the first."""
+        in_force = RankingWeights.objects.first()
+        initial = {name: getattr(in_force, name) for name in TUNING_LABELS} if in_force else {}
+        return {**initial, **super().get_changeform_initial_data(request)}
+
     def save_model(self, request: HttpRequest, obj: RankingWeights, form: object, change: bool) -> None:
+        replaced = RankingWeights.objects.first() or RankingWeights()  # the code defaults before any
         if change:
             obj.pk = None  # keep the old row: a change is a new version
             obj._state.adding = True
         obj.created_by = cast(User, request.user)  # only signed-in staff reach the admin
+        obj.change_summary = obj.changes_from(replaced)
         super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request: HttpRequest, obj: RankingWeights | None = None) -> bool:

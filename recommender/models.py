@@ -69,11 +69,28 @@ class MoodStrategy(models.TextChoices):
     LIFT = "lift", "Lift my mood"
 
 
+# The tuning fields and how a version's name shows them ("α 2.0→2.5, temperature 0.08→0.1").
+TUNING_LABELS: dict[str, str] = {
+    "alpha_emotion": "α",
+    "beta_recent": "β",
+    "gamma_top": "γ",
+    "fit": "fit",
+    "popularity": "popularity",
+    "preference": "preference",
+    "feedback": "feedback",
+    "temperature": "temperature",
+    "buckets": "buckets",
+    "repeat_window": "repeat window",
+    "max_per_artist": "max per artist",
+    "candidate_pool": "candidate pool",
+}
+
+
 class RankingWeights(models.Model):
     """The tuning of the ranker, edited in the admin; the newest row is in force.
 
-    Each save is a new row (the admin's history shows who changed what and when), so the
-    weights behind any served list can be traced.
+    Each save is a new row named by who saved it, when, and what it changed against the version
+    in force before it, so the weights behind any served list can be traced.
     """
 
     alpha_emotion = models.FloatField(default=2.0, help_text="α: similarity to the mood target")
@@ -100,9 +117,12 @@ class RankingWeights(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    change_summary = models.CharField(
+        max_length=300, blank=True, help_text="what changed against the version in force before"
+    )
 
     class Meta:
-        ordering = ("-created_at", "-id")
+        ordering = ("-created_at", "-id")  # the first row is in force (selectors.site_weights_get)
         verbose_name_plural = "ranking weights"
         constraints = [
             models.CheckConstraint(condition=models.Q(temperature__gte=0), name="temperature_not_negative"),
@@ -111,7 +131,24 @@ class RankingWeights(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"weights of {self.created_at:%Y-%m-%d %H:%M}" if self.created_at else "new weights"
+        """E.g. "v7 · 2026-12-01 14:02 · by admin@example.com · α 2.0→2.5, temperature 0.08→0.1"."""
+        if self.pk is None:
+            return "new weights"
+        parts = [f"v{self.pk}", f"{self.created_at:%Y-%m-%d %H:%M}"]
+        if self.created_by_id is not None:
+            parts.append(f"by {self.created_by}")
+        if self.change_summary:
+            parts.append(self.change_summary)
+        return " · ".join(parts)
+
+    def changes_from(self, previous: RankingWeights) -> str:
+        """The tuning fields that differ from ``previous``, e.g. "α 2.0→2.5, buckets 3→2"."""
+        changes = [
+            f"{label} {getattr(previous, name)}→{getattr(self, name)}"
+            for name, label in TUNING_LABELS.items()
+            if getattr(previous, name) != getattr(self, name)
+        ]
+        return ", ".join(changes) or "no weight changed"
 
     def clean(self) -> None:
         errors = {}
@@ -153,6 +190,10 @@ class ListenerSettings(models.Model):
     gamma_top = models.FloatField(null=True, blank=True, help_text="override γ")
     temperature = models.FloatField(null=True, blank=True, help_text="override variety (temperature)")
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "listener settings"
+        verbose_name_plural = "listener settings"
 
     def __str__(self) -> str:
         return f"settings of {self.user_id}"
@@ -273,6 +314,7 @@ class Feedback(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "feedback"
         indexes = [models.Index(fields=("user", "track"), name="feedback_user_track")]
 
     def __str__(self) -> str:
