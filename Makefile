@@ -26,6 +26,7 @@ test-unit: install
 
 test-browser: install
 	@bash scripts/ensure_chromium.sh
+	$(PY) -m tests.browser.axe
 	$(PY) -m pytest -p no:asyncio -W ignore::pytest.PytestConfigWarning -m browser tests/browser
 
 stop:

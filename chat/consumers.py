@@ -33,16 +33,18 @@ from .actions import (
     write_undo_give,
 )
 from .agent.turn import MessageNotSaved, TurnError, TurnResult, run_turn
-from .events import DoneEvent, ErrorCode, ErrorEvent, Event, HistoryEvent, TypingEvent
+from .events import DoneEvent, ErrorCode, ErrorEvent, Event, TypingEvent
 from .frames import (
     CorrectMoodFrame,
     FeedbackFrame,
     FrameRejected,
     MessageFrame,
+    OlderFrame,
     SavePlaylistFrame,
     UndoFrame,
     frame_read,
 )
+from .history import history_before, history_latest
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +90,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         await self.accept()
-        messages = await database_sync_to_async(selectors.conversation_messages)(user=self.user)
-        await self._send(HistoryEvent(messages=messages))
+        await self._send(await database_sync_to_async(history_latest)(user=self.user))
         notice = await database_sync_to_async(selectors.spotify_notice)(user=self.user)
         if notice is not None:
             await self._send(notice)
@@ -129,6 +130,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 await self._act(
                     partial(mood_correction_give, message_id=frame.message_id, label=frame.label),
                     crashed="Something went wrong on our side; the mood was not changed.",
+                )
+            case OlderFrame():
+                await self._act(
+                    partial(history_before, before_id=frame.before_id),
+                    crashed="Something went wrong on our side; older messages could not be loaded.",
                 )
             case UndoFrame():
                 await self._act(

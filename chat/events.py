@@ -76,8 +76,19 @@ class PlaylistShown(BaseModel):
 
 
 class HistoryEvent(Event):
+    """The latest page of the conversation; ``older`` events page back from its first message."""
+
     type: Literal["history"] = "history"
     messages: list[ShownMessage]
+    has_more: bool = False  # earlier messages exist: the page asks for them when scrolled to the top
+    # The listener's standing vote on each track shown in these messages, by track id.
+    votes: dict[str, FeedbackKind] = {}
+
+
+class OlderEvent(HistoryEvent):
+    """The page of messages just before the oldest one the page holds."""
+
+    type: Literal["older"] = "older"  # type: ignore[assignment]
 
 
 class NoticeEvent(Event):

@@ -126,14 +126,22 @@ class UndoFrame(IncomingFrame):
     write_id: StrictInt
 
 
+class OlderFrame(IncomingFrame):
+    """The page scrolled to the top of what it holds: the messages before ``before_id``."""
+
+    malformed = ("bad_frame", "Older messages need before_id, the id of the oldest message shown.")
+    type: Literal["older"]
+    before_id: StrictInt
+
+
 Frame = Annotated[
-    MessageFrame | SavePlaylistFrame | FeedbackFrame | CorrectMoodFrame | UndoFrame,
+    MessageFrame | SavePlaylistFrame | FeedbackFrame | CorrectMoodFrame | UndoFrame | OlderFrame,
     Field(discriminator="type"),
 ]
 _FRAMES: TypeAdapter[Frame] = TypeAdapter(Frame)
 _BY_TYPE: dict[str, type[IncomingFrame]] = {
     get_args(frame.model_fields["type"].annotation)[0]: frame
-    for frame in (MessageFrame, SavePlaylistFrame, FeedbackFrame, CorrectMoodFrame, UndoFrame)
+    for frame in (MessageFrame, SavePlaylistFrame, FeedbackFrame, CorrectMoodFrame, UndoFrame, OlderFrame)
 }
 _OUR_CODES: set[ErrorCode] = {"empty", "too_long", "action_failed"}  # raised by the validators above
 

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from django.db.models import Prefetch
 
 from catalog.models import TrackArtist
 from recommender.models import Feedback, ListenerSettings, RankingWeights, ServedList, TastePreference
@@ -130,3 +131,20 @@ def feedback_totals_get(*, user: User) -> tuple[dict[int, float], dict[int, floa
 def last_served_bucket_get(*, user: User) -> int | None:
     """The diversity bucket of the listener's newest served list; None before the first."""
     return ServedList.objects.filter(user=user).values_list("bucket", flat=True).first()
+
+
+def track_votes(*, user: User, limit: int = 100) -> list[Feedback]:
+    """The listener's standing ♥/✕ per track, newest first, with the track and its artists loaded."""
+    latest = (
+        Feedback.objects.filter(user=user, kind__in=(Feedback.Kind.LIKE, Feedback.Kind.DISLIKE))
+        .order_by("track_id", "-created_at", "-id")
+        .distinct("track_id")
+        .values_list("id", flat=True)
+    )
+    artists = Prefetch("track__artist_links", queryset=TrackArtist.objects.select_related("artist"))
+    return list(
+        Feedback.objects.filter(id__in=latest)
+        .select_related("track")
+        .prefetch_related(artists)
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -4,13 +4,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedRequest
 from recommender.forms import ListenerSettingsForm, TasteForm
 from recommender.models import TastePreference
-from recommender.selectors import listener_settings_get
+from recommender.selectors import listener_settings_get, track_votes
+from recommender.services import vote_withdraw
 from recommender.tastes import taste_remember
+
+FINE_TUNING = ("alpha_emotion", "beta_recent", "gamma_top", "temperature")
 
 
 @login_required
@@ -19,11 +23,29 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
     form = ListenerSettingsForm(request.POST or None, instance=settings)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Saved — your next recommendation uses these settings.")
-        return redirect("recommender:preferences")
+        # Said beside the Save button (where the eye is), not only in the banner at the top.
+        return redirect(reverse("recommender:preferences") + "?saved=1#settings")
     tastes = TastePreference.objects.filter(user=request.user).order_by("-liked", "kind", "label")
-    context = {"form": form, "tastes": tastes, "taste_form": TasteForm()}
-    return render(request, "recommender/preferences.html", context)
+    context = {
+        "form": form,
+        "tastes": tastes,
+        "taste_form": TasteForm(),
+        "votes": track_votes(user=request.user),
+        "saved": request.method == "GET" and request.GET.get("saved") == "1",
+        "fine_errors": any(form.errors.get(name) for name in FINE_TUNING),
+        "fine_fields": [form[name] for name in FINE_TUNING],
+    }
+    return render(request, "recommender/preferences.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def vote_forget(request: AuthenticatedRequest, track_id: int) -> HttpResponse:
+    """Take back a ♥ or ✕: the track is ranked as if it had never been voted on."""
+    deleted = vote_withdraw(user=request.user, track_id=track_id)
+    if deleted:
+        messages.info(request, "Vote taken back.")
+    return redirect(reverse("recommender:preferences") + "#votes")
 
 
 @login_required

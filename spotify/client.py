@@ -71,6 +71,8 @@ WRITE_BATCH = 100  # playlist adds and removes
 MAX_PAGES = 1000  # a guard against a `next` link that never ends
 DEFAULT_RETRY_AFTER = 30  # a 429 without Retry-After: wait out one rolling window
 _ID = re.compile(r"[0-9A-Za-z]+")
+_DEVICE_ID = re.compile(r"[0-9A-Za-z_-]{1,128}")  # Spotify's are 40 hex digits; stay lenient
+PREMIUM_REQUIRED = "PREMIUM_REQUIRED"  # the ``reason`` Spotify gives for player commands
 # Development mode, listener not on the app's allow-list; Spotify's wording has changed over the years.
 _NOT_ALLOWLISTED = (
     "may not be registered",
@@ -275,6 +277,25 @@ class SpotifyClient:
         uri = f"spotify:playlist:{_spotify_id('playlist', playlist_id)}"
         self._call(self._sp._delete, "me/library", uris=uri)
 
+    # --- playback (Premium only) -----------------------------------------------------------------
+
+    def start_playback(self, device_id: str, uris: Sequence[str], offset: int = 0) -> None:
+        """Plays ``uris`` in order, as a queue, on ``device_id`` (the Web Playback SDK's device in
+        the listener's page), starting at position ``offset`` of the list.
+
+        Raises SpotifyPermissionDenied for an account without Premium (``premium_required`` tells
+        it apart from other refusals) and SpotifyNotFound when no such device is connected.
+        """
+        if not 0 <= offset < len(uris):
+            raise ValueError(f"offset {offset} is outside the {len(uris)} tracks given")
+        payload = {"uris": [_track_uri(u) for u in uris], "offset": {"position": offset}}
+        self._call(self._sp._put, "me/player/play", payload=payload, device_id=_device_id(device_id))
+
+    def pause_playback(self, device_id: str | None = None) -> None:
+        """Pauses the listener's playback (on ``device_id``, else wherever it plays)."""
+        where = {"device_id": _device_id(device_id)} if device_id else {}
+        self._call(self._sp._put, "me/player/pause", **where)
+
     # --- catalog ---------------------------------------------------------------------------------
 
     def artist_albums(
@@ -382,6 +403,12 @@ def _error_from_spotipy(exc: spotipy.SpotifyException) -> SpotifyError:
     return SpotifyError(message, status=status, permanent=not (status >= 500 or status == 408))
 
 
+def premium_required(error: SpotifyError) -> bool:
+    """A player command refused because the listener's account has no Premium (a lasting state
+    of the account, unlike a missing scope or a removed endpoint)."""
+    return isinstance(error, SpotifyPermissionDenied) and PREMIUM_REQUIRED in error.message
+
+
 def _rate_limit_error(exc: spotipy.SpotifyException, message: str) -> SpotifyError:
     if "QUOTA_EXCEEDED" in f"{exc.reason} {message}".upper():
         # Not the rolling window: the app's quota itself is spent, and waiting 30 s will not help.
@@ -402,6 +429,8 @@ def _spotify_message(exc: spotipy.SpotifyException) -> str:
     msg = str(exc.msg or "")
     _, separator, rest = msg.partition(":\n ")
     text = (rest if separator else msg).strip() or "no message"
+    if isinstance(exc.reason, str) and exc.reason and exc.reason not in text:
+        text += f" ({exc.reason})"  # Spotify's machine-readable reason, e.g. PREMIUM_REQUIRED
     return f"Spotify answered {exc.http_status}: {text}"
 
 
@@ -442,6 +471,12 @@ def _spotify_id(kind: str, value: str) -> str:
     if not _ID.fullmatch(bare):
         raise ValueError(f"not a Spotify {kind} id: {value!r}")
     return bare
+
+
+def _device_id(value: str) -> str:
+    if not _DEVICE_ID.fullmatch(value):
+        raise ValueError(f"not a Spotify device id: {value!r}")
+    return value
 
 
 def _track_uri(value: str) -> str:

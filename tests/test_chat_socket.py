@@ -106,7 +106,7 @@ async def test_it_sends_history_then_answers_a_mood_with_tracks(alice, small_cat
     communicator, connected, _ = await connect(alice)
     assert connected
     history = await communicator.receive_json_from(timeout=5)
-    assert history == {"type": "history", "messages": []}
+    assert history == {"type": "history", "messages": [], "has_more": False, "votes": {}}
 
     await communicator.send_json_to({"type": "message", "text": "I feel down today, play me something"})
     events = await receive_until_done(communicator)

@@ -174,6 +174,10 @@ SPOTIFY_API_BASE_URL = env_url("SPOTIFY_API_BASE_URL", "http://127.0.0.1:8765/v1
 SPOTIFY_ACCOUNTS_BASE_URL = env_url("SPOTIFY_ACCOUNTS_BASE_URL", "http://127.0.0.1:8765/")
 SPOTIFY_CLIENT_ID = env_str("SPOTIFY_CLIENT_ID", "personalais-demo")
 SPOTIFY_CLIENT_SECRET = env_str("SPOTIFY_CLIENT_SECRET", "")
+# The page's player: Spotify's embed by default; unset, the emulator's stand-in when the API is emulated.
+SPOTIFY_EMBED_BASE_URL = env_str("SPOTIFY_EMBED_BASE_URL", "")
+# The Web Playback SDK script; unset: Spotify's, or the emulator's stand-in when the API is emulated.
+SPOTIFY_SDK_URL = env_str("SPOTIFY_SDK_URL", "")
 
 
 def spotify_login_settings(client_id: str | None, secret: str | None) -> dict:

@@ -4,7 +4,8 @@ from allauth.socialaccount.providers.spotify.provider import SpotifyOAuth2Provid
 
 from .views import SpotifyOAuth2Adapter
 
-# What the app does with Spotify: read the profile and library, and write playlists.
+# What the app does with Spotify: read the profile and library, write playlists, and play the
+# shown list in the page (the Web Playback SDK needs "streaming"; starting it needs the other two).
 SPOTIFY_SCOPES = [
     "user-read-email",
     "user-read-private",
@@ -15,6 +16,9 @@ SPOTIFY_SCOPES = [
     "playlist-read-collaborative",
     "playlist-modify-private",
     "playlist-modify-public",
+    "streaming",
+    "user-read-playback-state",
+    "user-modify-playback-state",
 ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from standins.spotify_emulator import controls, covers, oauth, web_api
+from standins.spotify_emulator import controls, covers, embed, oauth, sdk, web_api
 from standins.spotify_emulator.errors import ERRORS
 from standins.spotify_emulator.gates import ApiGate, Gates
 from standins.spotify_emulator.rate_limit import DEFAULT_RATE_LIMIT, WINDOW_SECONDS
@@ -30,8 +30,10 @@ def emulator_app(
     routes = [
         api_route("/healthz", health, auth=False),
         *covers.ROUTES,
+        *embed.ROUTES,
         *oauth.ROUTES,
         *web_api.ROUTES,
+        *sdk.ROUTES,
         *controls.ROUTES,
     ]
     middleware = [Middleware(TrailingSlashIgnored), Middleware(ApiGate, gates=gates)]

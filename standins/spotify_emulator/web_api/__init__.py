@@ -7,6 +7,6 @@ features, artist top tracks, related artists, browse, batch ``?ids=``); the old 
 
 from __future__ import annotations
 
-from standins.spotify_emulator.web_api import catalog, listener, playlists
+from standins.spotify_emulator.web_api import catalog, listener, player, playlists
 
-ROUTES = [*listener.ROUTES, *playlists.ROUTES, *catalog.ROUTES]
+ROUTES = [*listener.ROUTES, *player.ROUTES, *playlists.ROUTES, *catalog.ROUTES]
