@@ -35,6 +35,13 @@ class Album(models.Model):
     name = models.CharField(max_length=500)
     release_date = models.CharField(max_length=10, blank=True)
     artists = models.ManyToManyField(Artist, related_name="albums", blank=True)
+    # The cover Spotify serves (about 300 px): from a sync, or asked for lazily for imported tracks.
+    image_url = models.URLField(max_length=500, blank=True, default="", db_default="")
+    image_checked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="when Spotify was last asked for this cover, so it is not asked again soon",
+    )
 
     def __str__(self) -> str:
         return self.name

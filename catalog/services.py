@@ -26,6 +26,7 @@ from dataclasses import replace
 
 from django.db import connection, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from accounts.models import User
 from catalog.bulk import as_json, children_sync, copy_update, copy_upsert, pks_by_spotify_id
@@ -253,6 +254,32 @@ def track_explicit_said(flags: Mapping[str, bool], *, source: str) -> list[int]:
         artists = TrackArtist.objects.filter(track_id__in=changed).values_list("artist_id", flat=True)
         changed += explicit_estimates_refresh(artist_pks=set(artists))
     return list(dict.fromkeys(changed))
+
+
+def album_images_said(images: Mapping[str, str]) -> list[int]:
+    """Record the covers Spotify gave (album Spotify id → image URL) in one statement, marking
+    those albums checked now; returns the pks rewritten. An empty answer is no answer: it never
+    blanks a cover we have, and an album whose cover is unchanged is not written."""
+    limit = Album._meta.get_field("image_url").max_length or 0
+    said = {album_id: url for album_id, url in images.items() if url and len(url) <= limit}
+    if not said:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {Album._meta.db_table} AS a SET image_url = v.url, image_checked_at = now()
+              FROM unnest(%(ids)s::text[], %(urls)s::text[]) AS v(spotify_id, url)
+             WHERE a.spotify_id = v.spotify_id AND a.image_url <> v.url
+            RETURNING a.id
+            """,  # the table name from the model, values as parameters
+            {"ids": list(said), "urls": list(said.values())},
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def album_images_checked(album_spotify_ids: Collection[str]) -> None:
+    """Spotify was asked for these albums' covers and had none (or the track is gone): not again soon."""
+    Album.objects.filter(spotify_id__in=list(album_spotify_ids)).update(image_checked_at=timezone.now())
 
 
 @transaction.atomic

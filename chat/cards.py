@@ -9,7 +9,9 @@ A card says what it is (``kind``) instead of leaving readers to guess from its k
 
 Rows stored before ``kind`` existed are read by their shape: only picks had a ``score``, and a named
 track was the one whose reason is ``NAMED_REASON``. What is stored and sent keeps the keys it always
-had (picks have the pick-only ones, other cards don't), plus ``kind``.
+had (picks have the pick-only ones, other cards don't), plus ``kind``, and ``image`` (the album
+cover's URL) once there is one: a card stored without a cover gets its album's current one when
+the history is read (``chat.selectors.conversation_messages``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pydantic import (
     ConfigDict,
     SerializerFunctionWrapHandler,
     ValidationError,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -59,6 +62,7 @@ class TrackCard(BaseModel):
     lifted: bool = False  # a pick chosen to lift a low mood rather than meet it
     mood: str = ""  # the track's learned mood ("calm"), shown as "calm · 82%"
     mood_confidence: float | None = None
+    image: str = ""  # the album cover's URL, "" when unknown
     kind: CardKind
 
     @model_validator(mode="before")
@@ -67,6 +71,12 @@ class TrackCard(BaseModel):
         if isinstance(data, dict) and "kind" not in data:
             return {**data, "kind": _old_kind(data)}
         return data
+
+    @field_validator("image")
+    @classmethod
+    def _web_image(cls, value: str) -> str:
+        """Only a web address goes into an ``<img src>``; anything else reads as no cover."""
+        return value if value.startswith(("https://", "http://")) else ""
 
     @model_serializer(mode="wrap")
     def _stored(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -77,6 +87,8 @@ class TrackCard(BaseModel):
         if not self.mood:  # rows from before track moods keep their keys
             data.pop("mood", None)
             data.pop("mood_confidence", None)
+        if not self.image:  # nor do they gain a cover key while none is known
+            data.pop("image", None)
         return data
 
     @classmethod

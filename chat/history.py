@@ -15,7 +15,7 @@ from recommender.models import Feedback
 
 from .events import HistoryEvent, OlderEvent, ShownMessage
 from .models import Message
-from .selectors import conversation_messages, message_shown
+from .selectors import card_covers, conversation_messages, message_shown
 
 PAGE = 50
 VOTE_KINDS = (Feedback.Kind.LIKE, Feedback.Kind.DISLIKE)
@@ -44,6 +44,7 @@ def history_before(*, user: User, before_id: int, limit: int = PAGE) -> OlderEve
         Message.objects.filter(conversation_id=anchor["conversation_id"])
         .filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=before_id))  # the page's own order
         .select_related("mood")
+        .annotate(covers=card_covers())  # covers found since the cards were stored, in the same query
         .order_by("-created_at", "-id")[: limit + 1]
     )
     rows = list(earlier)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import JSONField
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from accounts.models import User
+from catalog.models import Album, Track
 from spotify.selectors import spotify_status
 
 from .cards import TrackCard, cards_read, from_history
@@ -15,16 +18,43 @@ from .models import Conversation, Message, MoodReading
 
 
 def conversation_messages(*, user: User, limit: int = 50) -> list[ShownMessage]:
-    """The latest messages of the user's current conversation, oldest first, as the history shows them."""
+    """The latest messages of the user's current conversation, oldest first, as the history shows them.
+
+    Cards stored without a cover show their album's current one (the worker looks covers up after
+    a list was sent), read in the same query as the messages.
+    """
     conversation = Conversation.objects.filter(user=user).order_by("-updated_at").first()
     if conversation is None:
         return []
     messages = list(
         Message.objects.filter(conversation=conversation)
         .select_related("mood")
+        .annotate(covers=card_covers())
         .order_by("-created_at", "-id")[:limit]
     )
     return [message_shown(message) for message in reversed(messages)]
+
+
+def card_covers() -> RawSQL:
+    """Per message, {Spotify track id: its album's cover} for its cards stored without a cover
+    whose album has one now (null when none): annotate messages with it as ``covers`` and
+    ``message_shown`` puts the covers on the cards, at no extra query."""
+    track, album, message = Track._meta.db_table, Album._meta.db_table, Message._meta.db_table
+    return RawSQL(
+        f"""
+        SELECT jsonb_object_agg(t.spotify_id, al.image_url)
+          FROM {track} t JOIN {album} al ON al.id = t.album_id
+         WHERE al.image_url <> ''
+           AND t.spotify_id IN (
+               SELECT card ->> 'spotify_id'
+                 FROM jsonb_array_elements(
+                          CASE jsonb_typeof({message}.tracks) WHEN 'array' THEN {message}.tracks ELSE '[]' END
+                      ) AS card
+                WHERE jsonb_typeof(card) = 'object' AND COALESCE(card ->> 'image', '') = '')
+        """,  # table names from the models, no values
+        (),
+        output_field=JSONField(),
+    )
 
 
 def spotify_notice(*, user: User) -> NoticeEvent | None:
@@ -90,14 +120,23 @@ def agent_memory(*, conversation: Conversation, history: int = 10) -> AgentMemor
 
 
 def message_shown(message: Message) -> ShownMessage:
+    """``message`` as the history shows it; its cards take the covers a ``card_covers()``
+    annotation found for them."""
     mood = getattr(message, "mood", None) if message.role == Message.Role.USER else None
+    covers = getattr(message, "covers", None) or {}
     return ShownMessage(
         id=message.pk,
         role=message.role,  # type: ignore[arg-type]  # a TextChoices value: "user" or "assistant"
         text=message.text,
-        tracks=cards_read(message.tracks),
+        tracks=[_covered(card, covers) for card in cards_read(message.tracks)],
         mood=mood_shown(mood, quiet=bool(message.meta.get("quiet_mood"))) if mood is not None else None,
     )
+
+
+def _covered(card: TrackCard, covers: dict[str, str]) -> TrackCard:
+    if card.image or not covers.get(card.spotify_id):
+        return card
+    return TrackCard.model_validate({**dict(card), "image": covers[card.spotify_id]})
 
 
 def mood_shown(reading: MoodReading, *, quiet: bool = False) -> MoodShown:

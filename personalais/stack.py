@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -191,6 +192,12 @@ def main() -> int:
     except embedded.EmbeddedServiceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if "SPOTIFY_API_BASE_URL" not in env and not env.get("SPOTIFY_CLIENT_SECRET"):
+        # The emulator stands in for Spotify: give the demo app a secret both sides know, so the
+        # worker can use the app's own token (album covers for catalog tracks), as with real Spotify.
+        secret = secrets.token_urlsafe(18)
+        env["SPOTIFY_CLIENT_SECRET"] = secret
+        env["SPOTIFY_EMULATOR_APPS"] = f"{env.get('SPOTIFY_CLIENT_ID', 'personalais-demo')}:{secret}"
     env.setdefault("SPOTIFY_API_BASE_URL", f"http://127.0.0.1:{emulator_port}/v1/")
     env.setdefault("SPOTIFY_ACCOUNTS_BASE_URL", f"http://127.0.0.1:{emulator_port}/")
     if with_standin:

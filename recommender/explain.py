@@ -140,6 +140,7 @@ def recommended_track(
         name=track.name,
         artists=[name for _, name in artists],
         album=track.album_name,
+        image=track.album_image,
         duration_ms=track.duration_ms,
         genre=track.genre,
         valence=known_valence,

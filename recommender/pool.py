@@ -188,6 +188,7 @@ class TrackRow:
     acousticness: float | None
     profile_valence: float | None
     profile_energy: float | None
+    album_image: str = ""  # its album's cover URL, "" until Spotify gave one
 
     def affect(self, name: str) -> float | None:
         """Audio feature ``name`` (valence, energy) when the catalog has it, else the profile's estimate."""
@@ -223,7 +224,7 @@ def pool_rows(*, user: User, track_ids: Sequence[int]) -> list[PoolRow]:
         )
         SELECT t.id, t.spotify_id, t.name, COALESCE(al.name, ''), t.duration_ms, t.explicit, t.popularity,
                t.genre, t.subgenre, t.valence, t.energy, t.acousticness, p.valence, p.energy,
-               cr.artist_ids, cr.names, vector_send(p.embedding), c.weight, p.mood
+               COALESCE(al.image_url, ''), cr.artist_ids, cr.names, vector_send(p.embedding), c.weight, p.mood
           FROM {track} t
           JOIN {profile} p ON p.track_id = t.id AND p.embedding IS NOT NULL
           LEFT JOIN {album} al ON al.id = t.album_id
@@ -236,11 +237,11 @@ def pool_rows(*, user: User, track_ids: Sequence[int]) -> list[PoolRow]:
         rows = cursor.fetchall()
     return [
         PoolRow(
-            track=TrackRow(*row[:14]),
-            artists=list(zip(row[14] or [], row[15] or [], strict=True)),
-            embedding=vector_from_send(row[16]),
-            recall_weight=row[17],
-            moods=row[18],
+            track=TrackRow(*row[:15]),
+            artists=list(zip(row[15] or [], row[16] or [], strict=True)),
+            embedding=vector_from_send(row[17]),
+            recall_weight=row[18],
+            moods=row[19],
         )
         for row in rows
     ]

@@ -56,6 +56,7 @@ from recommender.selectors import (
     listener_settings_get,
 )
 from recommender.types import RecommendedTrack
+from spotify.tasks import album_art_fill
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -364,7 +365,11 @@ def _record(
     weights: Weights,
     cold_start: bool,
 ) -> list[RecommendedTrack]:
-    """Store the list as served, with the weights in force; the picks come back with their item ids."""
+    """Store the list as served, with the weights in force; the picks come back with their item ids.
+
+    Picks whose album has no cover yet get one looked up after the commit (``album_art_fill``), so
+    they show it from the next reload; a broker hiccup then never costs the list.
+    """
     served = ServedList.objects.create(
         user=user,
         request_text=text[:2000],
@@ -391,6 +396,9 @@ def _record(
             for position, pick in enumerate(picks)
         ]
     )
+    coverless = [pick.track_id for pick in picks if not pick.image]
+    if coverless:
+        transaction.on_commit(lambda: album_art_fill.delay(coverless), robust=True)
     return [replace(pick, served_item_id=item.pk) for pick, item in zip(picks, items, strict=True)]
 
 
@@ -401,4 +409,17 @@ def feedback_record(*, user: User, track_id: int, kind: str, served_item_id: int
     item = None
     if served_item_id is not None:
         item = ServedItem.objects.filter(pk=served_item_id, served__user=user, track_id=track_id).first()
-    return Feedback.objects.create(user=user, track_id=track_id, kind=kind, item=item)
+    with transaction.atomic():
+        if kind in VOTE_KINDS:
+            # A changed mind replaces the earlier vote: a ♥ after a ✕ must let the track come back.
+            vote_withdraw(user=user, track_id=track_id)
+        return Feedback.objects.create(user=user, track_id=track_id, kind=kind, item=item)
+
+
+VOTE_KINDS = (Feedback.Kind.LIKE, Feedback.Kind.DISLIKE)
+
+
+def vote_withdraw(*, user: User, track_id: int) -> int:
+    """Take back the listener's ♥/✕ on a track (skips and saves stay: they are things that happened)."""
+    deleted, _ = Feedback.objects.filter(user=user, track_id=track_id, kind__in=VOTE_KINDS).delete()
+    return deleted

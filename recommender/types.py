@@ -24,11 +24,15 @@ class RecommendedTrack:
     lifted: bool = False  # chosen to lift a low mood rather than meet it
     mood: str = ""  # the track's most likely mood as people label it ("calm"), "" when unknown
     mood_confidence: float | None = None  # its probability, for the card's "calm · 82%"
+    image: str = ""  # the album's cover URL, "" when we have none yet
 
     def as_dict(self) -> dict[str, object]:
-        """JSON-safe: plain str/int/float/None and a list of str."""
+        """JSON-safe: plain str/int/float/None and a list of str; ``image`` only when known, as
+        cards keep the keys they had before covers."""
         data = asdict(self)
         data["artists"] = list(self.artists)
         data["sources"] = list(self.sources)
         data["score"] = round(float(self.score), 4)
+        if not self.image:
+            del data["image"]
         return data

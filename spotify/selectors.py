@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from accounts.models import User
-from catalog.models import Playlist, TrackArtist
+from catalog.models import Playlist, Track, TrackArtist
 
 from .models import FollowedArtist, LibrarySync, Play, SpotifyLink, TimeRange, TopArtist, TopTrack
 
@@ -90,7 +91,7 @@ def library_overview(*, user: User, limit: int = 10) -> dict[str, list]:
     return {
         "top_tracks": list(
             TopTrack.objects.filter(user=user, time_range=TimeRange.SHORT)
-            .select_related("track")
+            .select_related("track__album")
             .prefetch_related(_artist_links())
             .order_by("rank")[:limit]
         ),
@@ -98,13 +99,30 @@ def library_overview(*, user: User, limit: int = 10) -> dict[str, list]:
             TopArtist.objects.filter(user=user, time_range=TimeRange.SHORT).select_related("artist")[:limit]
         ),
         "recent": list(
-            Play.objects.filter(user=user).select_related("track").prefetch_related(_artist_links())[:limit]
+            Play.objects.filter(user=user)
+            .select_related("track__album")
+            .prefetch_related(_artist_links())[:limit]
         ),
         "followed": list(
             FollowedArtist.objects.filter(user=user).select_related("artist").order_by("artist__name")
         ),
         "playlists": list(Playlist.objects.filter(owner=user).order_by("name")),
     }
+
+
+def album_art_due(*, track_ids: Sequence[int], checked_before: datetime) -> list[tuple[str, str]]:
+    """(album Spotify id, Spotify id of one of these tracks on it) for each album of ``track_ids``
+    that has no cover and was not asked about since ``checked_before``; in the order of the tracks."""
+    order = {track_id: position for position, track_id in enumerate(track_ids)}
+    rows = (
+        Track.objects.filter(pk__in=list(order), album__image_url="")
+        .filter(Q(album__image_checked_at__isnull=True) | Q(album__image_checked_at__lt=checked_before))
+        .values_list("pk", "spotify_id", "album__spotify_id")
+    )
+    due: dict[str, str] = {}
+    for _, spotify_id, album_id in sorted(rows, key=lambda row: order[row[0]]):
+        due.setdefault(album_id, spotify_id)
+    return list(due.items())
 
 
 def libraries_due_for_sync() -> list[int]:

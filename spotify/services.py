@@ -13,8 +13,10 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -24,6 +26,8 @@ from catalog.bulk import pks_by_spotify_id
 from catalog.explicit import SPOTIFY as SAID_BY_SPOTIFY
 from catalog.models import Artist, Playlist, Track
 from catalog.services import (
+    album_images_checked,
+    album_images_said,
     artists_save,
     catalog_save,
     owned_playlist_save,
@@ -34,9 +38,17 @@ from catalog.services import (
 )
 from catalog.types import Catalog, CatalogAlbum, CatalogArtist, CatalogTrack
 
+from .app_token import app_client
 from .client import SpotifyClient
-from .errors import SpotifyAuthExpired, SpotifyError, SpotifyPermissionDenied, SpotifyRateLimited
+from .errors import (
+    SpotifyAuthExpired,
+    SpotifyError,
+    SpotifyNotFound,
+    SpotifyPermissionDenied,
+    SpotifyRateLimited,
+)
 from .models import FollowedArtist, LibrarySync, Play, SpotifyLink, TimeRange, TopArtist, TopTrack
+from .selectors import album_art_due
 from .tokens import access_token_for, link_mark, token_distrust
 from .types import ArtistInfo, PlaylistSummary, TrackInfo
 
@@ -84,7 +96,8 @@ def artists_upsert(artists: Iterable[ArtistInfo]) -> dict[str, int]:
 def tracks_upsert(tracks: Iterable[TrackInfo]) -> dict[str, int]:
     """Spotify track id → our pk. Unknown tracks are created; catalog tracks are kept as they are
     but for Spotify's explicit flag, which outranks what a file or our estimate said (one
-    statement, writing only the tracks whose flag we did not have yet)."""
+    statement, writing only the tracks whose flag we did not have yet), and their albums' covers
+    (one more, writing only covers that changed)."""
     by_id = {track.id: track for track in tracks}
     if not by_id:
         return {}
@@ -97,6 +110,7 @@ def tracks_upsert(tracks: Iterable[TrackInfo]) -> dict[str, int]:
     if missing:
         catalog_save(Catalog(tracks=missing, playlists=[]), overwrite=False)
         known = pks_by_spotify_id(Track, by_id)
+    album_images_said({t.album.id: t.album.cover_url for t in by_id.values() if t.album is not None})
     return known
 
 
@@ -125,6 +139,59 @@ def _catalog_track(info: TrackInfo) -> CatalogTrack:
         explicit=info.explicit,
         isrc=info.isrc or "",
     )
+
+
+# --- album covers for tracks no sync brought -----------------------------------------------------
+
+
+COVER_RECHECK_AFTER = timedelta(days=7)  # an album Spotify had no cover for is not asked about sooner
+COVER_CALLS_MAX = 10  # single-track calls one fill may spend of the app's rate limit
+COVER_CLAIM_SECONDS = 120  # two fills queued for the same album: only one asks
+
+
+def album_covers_fill(*, track_ids: Sequence[int], max_calls: int = COVER_CALLS_MAX) -> int:
+    """Ask Spotify, with the app's own token, for the covers these tracks' albums lack; returns
+    how many were stored.
+
+    One ``tracks/{id}`` call per album (batch reads are gone), at most ``max_calls``. An album
+    Spotify has no cover for, or whose track it does not know, is marked checked and left alone
+    for ``COVER_RECHECK_AFTER``. Anything else that goes wrong — no client secret, credentials
+    refused, a rate limit, an outage — stops the fill quietly and marks nothing, so the next fill
+    tries again.
+    """
+    due = album_art_due(track_ids=track_ids, checked_before=timezone.now() - COVER_RECHECK_AFTER)
+    claims = {album_id: f"spotify:cover-claim:{album_id}" for album_id, _ in due[:max_calls]}
+    claimed = [
+        (album, track) for album, track in due[:max_calls] if cache.add(claims[album], 1, COVER_CLAIM_SECONDS)
+    ]
+    if not claimed:
+        return 0
+    stored = 0
+    try:
+        with app_client() as client:
+            for album_id, track_id in claimed:
+                cover = _cover_of(client, track_id)
+                if cover:
+                    stored += len(album_images_said({album_id: cover}))
+                album_images_checked([album_id])
+    except SpotifyError as exc:
+        logger.info("album covers: stopped after %s stored (%s); a later fill tries again", stored, exc)
+    finally:
+        cache.delete_many([claims[album] for album, _ in claimed])
+    return stored
+
+
+def _cover_of(client: SpotifyClient, track_id: str) -> str:
+    """The cover of the track's album, "" when Spotify has none or no such track; other errors propagate."""
+    try:
+        track = client.track(track_id)
+    except (SpotifyNotFound, ValueError):
+        return ""
+    except SpotifyError as exc:
+        if exc.status == 400:  # an id Spotify calls malformed: asking again will not help
+            return ""
+        raise
+    return track.album.cover_url if track.album else ""
 
 
 # --- the library sync ----------------------------------------------------------------------

@@ -82,3 +82,13 @@ def check_uncertain_create(write_id: int, attempt: int = 0) -> str:
     if state == "uncertain":
         uncertain_create_retry(write_id, attempt)
     return state
+
+
+@shared_task(acks_late=True)
+def album_art_fill(track_ids: list[int]) -> int:
+    """Covers for the albums of these tracks that have none, read with the app's own token.
+
+    No retries of its own: a rate limit or an outage stops it quietly and the next list served
+    with these tracks queues another.
+    """
+    return services.album_covers_fill(track_ids=track_ids)

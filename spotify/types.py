@@ -16,6 +16,7 @@ from typing import Any
 
 Json = Mapping[str, Any]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CARD_IMAGE_PX = 300  # Spotify serves covers at 640, 300 and 64 px; cards show them at most this wide
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,12 @@ class AlbumInfo:
     release_date: str | None  # "2020", "2020-05" or "2020-05-17", as precise as Spotify knows
     image_url: str | None  # the largest cover
     artists: tuple[ArtistInfo, ...]
+    card_image_url: str | None = None  # the smallest at least CARD_IMAGE_PX wide, else the largest
+
+    @property
+    def cover_url(self) -> str:
+        """The cover to show on cards and lists, "" when Spotify has none."""
+        return self.card_image_url or self.image_url or ""
 
 
 @dataclass(frozen=True)
@@ -104,12 +111,15 @@ def album_from_json(data: Json | None) -> AlbumInfo | None:
     if not data or not data.get("id"):
         return None
     images = sorted(data.get("images") or [], key=lambda image: image.get("width") or 0, reverse=True)
+    big_enough = [image for image in images if (image.get("width") or 0) >= CARD_IMAGE_PX]
+    card = big_enough[-1] if big_enough else images[0] if images else None
     return AlbumInfo(
         id=data["id"],
         name=data.get("name") or "",
         release_date=data.get("release_date") or None,
         image_url=images[0].get("url") if images else None,
         artists=artists_from_json(data.get("artists")),
+        card_image_url=card.get("url") if card else None,
     )
 
 

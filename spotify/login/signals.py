@@ -14,6 +14,7 @@ from allauth.socialaccount.signals import social_account_added, social_account_r
 from django.db import transaction
 from django.dispatch import receiver
 
+from spotify.login.views import GRANTED_SCOPE
 from spotify.services import library_sync_queued
 from spotify.tasks import sync_library
 from spotify.tokens import TokenGrant, expires_at_from, link_remove, link_save
@@ -35,6 +36,7 @@ def _save_spotify_link(sociallogin: SocialLogin | None) -> None:
             access_token=token.token,
             refresh_token=token.token_secret or None,
             expires_in=expires_at_from(token.expires_at),
+            scope=str((sociallogin.account.extra_data or {}).get(GRANTED_SCOPE) or ""),
         ),
     )
     library_sync_queued(user=user)

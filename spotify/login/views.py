@@ -23,6 +23,9 @@ NOT_ALLOWLISTED_EXPLANATION = (
 )
 
 
+GRANTED_SCOPE = "granted_scope"  # the key under which the token response's scope rides in extra_data
+
+
 class SpotifyLoginRefused(ProviderException):
     """Spotify answered 403 for the profile: in development mode, a user outside the allow-list."""
 
@@ -57,6 +60,11 @@ class SpotifyOAuth2Adapter(BaseAdapter):
             profile = response.json()
         except ValueError as exc:
             raise ProviderException("Spotify sent an unreadable profile.") from exc
+        # What the listener granted (they may untick scopes): kept with the account so the saved link
+        # knows it, e.g. whether the page may start the Web Playback SDK. A scope is not a secret.
+        granted = (kwargs.get("response") or {}).get("scope")
+        if isinstance(granted, str):
+            profile = {**profile, GRANTED_SCOPE: granted}
         return self.get_provider().sociallogin_from_response(request, profile)
 
 

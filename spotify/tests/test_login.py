@@ -41,6 +41,8 @@ def test_logging_in_with_spotify_creates_the_account_and_stores_tokens_encrypted
     link = SpotifyLink.objects.get(user=user)
     assert link.spotify_user_id == NORA["id"] and link.access_token and link.refresh_token
     assert link.status == SpotifyLink.Status.ACTIVE
+    # The scope the listener granted is known from the first login (the player needs "streaming").
+    assert {"streaming", "user-modify-playback-state", "user-top-read"} <= set(link.scope.split())
     assert LibrarySync.objects.get(user=user).state == LibrarySync.State.QUEUED
     social = user.socialaccount_set.get()
     assert not social.socialtoken_set.exists(), "allauth must not keep plain-text tokens"

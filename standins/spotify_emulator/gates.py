@@ -58,18 +58,22 @@ class Gates:
         with self._counts_lock:
             return dict(self._counts)
 
-    def authenticate(self, token: str) -> Obj:
-        """The listener the token belongs to; StoreError 401 when there is none or it expired."""
+    def authenticate(self, token: str, *, app_token_ok: bool = False) -> Obj:
+        """The listener the token belongs to, or ``{}`` for an app's own token where ``app_token_ok``;
+        StoreError 401 when there is none or it expired, 403 for an app's token elsewhere."""
         if not token:
             raise StoreError(401, "No token provided")
+        if app_token_ok and self.store.is_app_token(token):
+            return {}
         return self.store.user_for_token(token)
 
     def admit(self, token: str, user: Obj) -> Response | None:
-        """None when the call may go ahead; else the refusal, from the rate limit or the allow-list."""
+        """None when the call may go ahead; else the refusal, from the rate limit or the allow-list
+        (which is about listeners: an app's own token, ``user`` empty, passes it)."""
         retry_after = self.rate_limiter.admit(self.store.app_for_token(token))
         if retry_after is not None:
             return error_response(429, "API rate limit exceeded", retry_after_headers(retry_after))
-        if self.allowlist is not None and user["id"] not in self.allowlist:
+        if self.allowlist is not None and user and user["id"] not in self.allowlist:
             return body_response(403, NOT_REGISTERED_MESSAGE.encode(), "text/plain; charset=utf-8")
         return None
 

@@ -1,4 +1,5 @@
-"""Spotify's accounts service: the consent page, and the authorization-code (PKCE) and refresh grants.
+"""Spotify's accounts service: the consent page, the authorization-code (PKCE) and refresh grants,
+and the client-credentials grant (a token of the app's own, for the catalog only).
 
 The consent page stands in for Spotify's login: one button per demo listener. Token requests
 refuse in OAuth's own shape (``GrantError``), not the Web API's.
@@ -73,15 +74,17 @@ def authorize_decide(call: Call) -> Response:
 
 def token(call: Call) -> Response:
     form = call.form()
-    client_id = form.get("client_id", "")
+    client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
     header = call.headers.get("Authorization", "")
     if header.startswith("Basic "):
         try:
-            client_id = base64.b64decode(header[6:]).decode().partition(":")[0]
+            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
         except ValueError:
             raise GrantError("invalid_client", "Invalid client") from None
     grant_type = form.get("grant_type", "")
-    if grant_type == "authorization_code":
+    if grant_type == "client_credentials":
+        body = call.store.client_credentials(client_id, secret)
+    elif grant_type == "authorization_code":
         body = call.store.code_exchange(
             form.get("code", ""), client_id, form.get("redirect_uri", ""), form.get("code_verifier", "")
         )

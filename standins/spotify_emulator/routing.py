@@ -65,9 +65,17 @@ class Call:
 Handler = Callable[[Call], "Obj | Response"]
 
 
-def api_route(path: str, handler: Handler, methods: Sequence[str] = ("GET",), *, auth: bool = True) -> Route:
+def api_route(
+    path: str,
+    handler: Handler,
+    methods: Sequence[str] = ("GET",),
+    *,
+    auth: bool = True,
+    app_token_ok: bool = False,
+) -> Route:
     """``handler`` at ``path`` (Starlette syntax, ``{playlist_id}``); ``auth`` endpoints get
-    ``call.user`` from the token and pass the rate limit and the allow-list first."""
+    ``call.user`` from the token and pass the rate limit and the allow-list first. Catalog
+    endpoints (``app_token_ok``) also take an app's own token, and ``call.user`` is then empty."""
 
     async def endpoint(request: Request) -> Response:
         gates: Gates = request.app.state.gates
@@ -82,7 +90,7 @@ def api_route(path: str, handler: Handler, methods: Sequence[str] = ("GET",), *,
         )
         if auth:
             token = request_token(request)
-            call.user = gates.authenticate(token)
+            call.user = gates.authenticate(token, app_token_ok=app_token_ok)
             refused = gates.admit(token, call.user)
             if refused is not None:
                 return refused

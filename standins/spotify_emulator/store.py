@@ -16,7 +16,7 @@ import threading
 import time
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,7 +73,11 @@ def iso_now() -> str:
 
 
 class EmulatorStore:
-    def __init__(self, data_dir: Path, store_path: Path) -> None:
+    """``apps``: client id → client secret of the apps registered "in the developer dashboard",
+    the ones that may get a token of their own (client credentials)."""
+
+    def __init__(self, data_dir: Path, store_path: Path, apps: Mapping[str, str] | None = None) -> None:
+        self.apps = dict(apps or {})
         self.artists, self.albums, self.tracks = music_read(Path(data_dir))
         self.users, anchor = listeners_read(Path(data_dir))
         self.album_tracks: dict[str, list[str]] = defaultdict(list)
@@ -350,7 +354,19 @@ class EmulatorStore:
             self._save()
         return {**response, "refresh_token": rotated}
 
-    def _access_issue(self, user_id: str, scope: str, client_id: str) -> Obj:
+    def client_credentials(self, client_id: str, secret: str) -> Obj:
+        """A token of the app's own, for the catalog only: no listener, no scope, no refresh token."""
+        if client_id not in self.apps:
+            raise GrantError("invalid_client", "Invalid client")
+        if not secret or not secrets.compare_digest(self.apps[client_id], secret):
+            raise GrantError("invalid_client", "Invalid client secret")
+        with self._lock:
+            response = self._access_issue(None, "", client_id)
+            self._save()
+        del response["scope"]
+        return response
+
+    def _access_issue(self, user_id: str | None, scope: str, client_id: str) -> Obj:
         token = "BQ" + secrets.token_urlsafe(96)
         self.access_tokens[token] = {
             "user_id": user_id,
@@ -388,15 +404,33 @@ class EmulatorStore:
         return f"client:{grant['client_id']}" if grant and grant.get("client_id") else f"token:{token}"
 
     def user_for_token(self, token: str) -> Obj:
-        """The listener a bearer token stands for; ``demo-<user id>`` is a dev shortcut."""
+        """The listener a bearer token stands for; ``demo-<user id>`` is a dev shortcut. An app's
+        own token stands for nobody: 403, as Spotify refuses it on a listener's endpoints."""
         if token.startswith("demo-") and token[5:] in self.users:
             return self.users[token[5:]]
+        grant = self._live_grant(token)
+        if grant["user_id"] is None:
+            raise StoreError(403, "Insufficient client scope")
+        if grant["user_id"] not in self.users:
+            raise StoreError(401, "Invalid access token")
+        return self.users[grant["user_id"]]
+
+    def is_app_token(self, token: str) -> bool:
+        """Whether this is a token an app got for itself (client credentials); StoreError 401 when
+        it is one that expired."""
         grant = self.access_tokens.get(token)
-        if grant is None or grant["user_id"] not in self.users:
+        if grant is None or grant["user_id"] is not None:
+            return False
+        self._live_grant(token)
+        return True
+
+    def _live_grant(self, token: str) -> Obj:
+        grant = self.access_tokens.get(token)
+        if grant is None:
             raise StoreError(401, "Invalid access token")
         if grant["expires_at"] < time.time():
             raise StoreError(401, "The access token expired")
-        return self.users[grant["user_id"]]
+        return grant
 
 
 def _pkce_ok(challenge: str, method: str, verifier: str) -> bool:
