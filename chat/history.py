@@ -7,12 +7,14 @@ still marked after a reload (votes belong to the track, not to the card that was
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from django.db.models import Q
 
 from accounts.models import User
 from recommender.models import Feedback
 
+from .cards import FeedbackKind
 from .events import HistoryEvent, OlderEvent, ShownMessage
 from .models import Message
 from .selectors import card_covers, conversation_messages, message_shown
@@ -53,7 +55,7 @@ def history_before(*, user: User, before_id: int, limit: int = PAGE) -> OlderEve
     return OlderEvent(messages=messages, has_more=has_more, votes=votes_on(user=user, messages=messages))
 
 
-def votes_on(*, user: User, messages: Iterable[ShownMessage]) -> dict[str, str]:
+def votes_on(*, user: User, messages: Iterable[ShownMessage]) -> dict[str, FeedbackKind]:
     """The listener's latest like/dislike on each track in ``messages`` (one query)."""
     track_ids = {card.track_id for message in messages for card in message.tracks if card.track_id}
     if not track_ids:
@@ -64,4 +66,4 @@ def votes_on(*, user: User, messages: Iterable[ShownMessage]) -> dict[str, str]:
         .distinct("track_id")
         .values_list("track_id", "kind")
     )
-    return {str(track_id): kind for track_id, kind in latest}
+    return {str(track_id): cast(FeedbackKind, kind) for track_id, kind in latest}

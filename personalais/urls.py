@@ -1,10 +1,17 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from . import health
 from .admin_login import admin_login
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The icon's hashed static URL, resolved per request (production's manifest exists only then)."""
+    return redirect(static("favicon.svg"), permanent=True)
+
 
 admin.site.login = admin_login  # type: ignore[method-assign]  # the throttled login, not admin's own
 
@@ -13,7 +20,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("healthz", health.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page says; send them to the icon the pages name.
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
     path("library/", include("spotify.urls")),
     path("preferences/", include("recommender.urls")),
     path("", include("chat.urls")),

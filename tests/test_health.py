@@ -39,3 +39,8 @@ def test_a_check_that_hangs_is_a_timeout_not_a_hung_request(transactional_db):
     started = time.perf_counter()
     assert bounded(frozen, seconds=0.5) == {"ok": False, "error": "timeout"}
     assert time.perf_counter() - started < 1.5
+
+
+def test_the_favicon_browsers_ask_for_leads_to_the_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")

@@ -73,7 +73,7 @@ class ListenerJourneyTests(ChannelsLiveServerTestCase):
         self.assertGreaterEqual(cards.count(), 5)
         self.assertTrue(cards.first.locator(".title").inner_text().strip())
 
-        cards.first.get_by_role("button", name="▶ Play").click()
+        cards.first.locator("button.play").click()
         expect(page.locator("#player .now b")).to_have_text(cards.first.locator(".title").inner_text())
 
         ARTIFACTS.mkdir(exist_ok=True)
