@@ -176,6 +176,10 @@ class ListeningTests(ChannelsLiveServerTestCase):
         expect(page.locator(".msg.user .bubble").last).to_have_text("thanks, that helps", timeout=10_000)
         expect(page.locator(".msg.assistant").last).not_to_have_class("streaming", timeout=20_000)
         expect(page.locator("#send")).to_be_enabled(timeout=20_000)
+        # Screen readers hear the whole reply once (a polite region), never the stream token by token.
+        reply = page.locator(".msg.assistant .bubble").last.inner_text()
+        expect(page.locator("#announcer")).to_have_text(f"PersonalAIs: {reply}")
+        self.assertIsNone(page.locator("#log").get_attribute("aria-live"))
         expect(page.locator(".msg.user").last).to_be_in_viewport()
         expect(page.locator("#composer")).to_be_in_viewport(ratio=1)
         page.screenshot(path=str(ARTIFACTS / f"listening-{name}-chat.png"))

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import requests
 from channels.testing import ChannelsLiveServerTestCase
 from django.test import override_settings
 from playwright.sync_api import expect, sync_playwright
@@ -93,6 +94,18 @@ class SpotifyJourneyTests(ChannelsLiveServerTestCase):
         cards = page.locator(".track")
         expect(cards.first).to_be_visible(timeout=20_000)
         track_ids = [cards.nth(i).get_attribute("data-spotify-id") for i in range(cards.count())]
+
+        # Malik has Premium and granted the player scopes: ▶ plays the list as a queue through the
+        # Web Playback SDK (the emulator's stand-in), starting at the card pressed.
+        cards.nth(2).locator("button.play").click()
+        expect(page.locator("#player .sdk-controls")).to_be_visible(timeout=20_000)
+        expect(page.locator("#player .sdk-controls")).to_be_in_viewport()
+        player = requests.get(
+            f"{self.emulator.base}/_emulator/player", params={"user_id": MALIK["id"]}, timeout=5
+        )
+        playback = player.json()["playback"]
+        self.assertEqual(playback["uris"], [f"spotify:track:{t}" for t in track_ids])
+        self.assertEqual(playback["index"], 2)
 
         page.fill("input[name=playlist-name]", "Rainy Sunday")
         page.get_by_role("button", name="Save to Spotify").click()
