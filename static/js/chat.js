@@ -188,15 +188,20 @@
     return [frame, note];
   }
 
+  function clock(ms) {
+    const s = Math.max(0, Math.round((ms || 0) / 1000));
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  }
+
   function sdkControls() {
     const bar = el("div", "sdk-controls");
-    const previous = button("⏮", "ghost-button", "Previous track");
-    const toggle = button("⏯", "ghost-button", "Pause or resume");
-    const next = button("⏭", "ghost-button", "Next track");
+    const previous = button("Previous", "ghost-button", "Previous track");
+    const toggle = button("Pause", "ghost-button sdk-toggle");
+    const next = button("Next", "ghost-button", "Next track");
     previous.addEventListener("click", () => window.PersonalAIsPlayback.previous());
     toggle.addEventListener("click", () => window.PersonalAIsPlayback.toggle());
     next.addEventListener("click", () => window.PersonalAIsPlayback.next());
-    bar.append(previous, toggle, next);
+    bar.append(previous, toggle, next, el("span", "sdk-state muted"));
     return bar;
   }
 
@@ -217,7 +222,7 @@
       viaSdk = await window.PersonalAIsPlayback.play(uris, Math.max(0, at));
     }
     if (viaSdk) {
-      parts.push(sdkControls(), el("p", "muted", "Playing in this page through your Spotify Premium — the list plays as a queue."));
+      parts.push(sdkControls(), el("p", "muted small", "Playing in this page through your Spotify Premium; the list plays as a queue."));
     } else {
       parts.push(...embedFrame(track));
       if (playback.reason) parts.push(el("p", "muted small", playback.reason));
@@ -229,9 +234,12 @@
   if (window.PersonalAIsPlayback) {
     window.PersonalAIsPlayback.init().then((result) => { playback = result || { mode: "embed" }; });
     window.PersonalAIsPlayback.onState((state) => {
-      const title = playerBody.querySelector(".now-title");
-      if (!title || !state || !state.name) return;
+      const controls = playerBody.querySelector(".sdk-controls");
+      if (!controls || !state || !state.name) return;
       playerBody.querySelector(".now").replaceWith(nowPlaying({ name: state.name, artists: state.artists, image: state.image }));
+      controls.querySelector(".sdk-toggle").textContent = state.paused ? "Play" : "Pause";
+      controls.querySelector(".sdk-state").textContent =
+        `${state.paused ? "Paused" : "Playing"} · ${clock(state.position_ms)} / ${clock(state.duration_ms)}`;
     });
   }
 
