@@ -54,10 +54,23 @@ class TopArtist(models.Model):
         return f"{self.user_id} {self.time_range} #{self.rank}"
 
 
+class PlaySource(models.TextChoices):
+    """Where a play was learned: disconnecting Spotify removes what the account synced, not an import."""
+
+    SPOTIFY = "spotify", "synced from Spotify"
+    IMPORT = "import", "imported from a Spotify data download"
+
+
 class Play(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plays")
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
     played_at = models.DateTimeField()
+    source = models.CharField(
+        max_length=10, choices=PlaySource.choices, default=PlaySource.SPOTIFY, db_default=PlaySource.SPOTIFY
+    )
+    # From an extended streaming history only (the Web API's recently-played says neither).
+    ms_played = models.PositiveIntegerField(null=True, blank=True)
+    skipped = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ("-played_at",)
