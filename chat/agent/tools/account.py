@@ -70,7 +70,8 @@ def _disconnect(state: TurnState) -> str:
 
 
 def mood_history(state: TurnState) -> str:
-    """The listener's moods over the last two weeks, from what they wrote (and corrected)."""
+    """The listener's moods over the last two weeks, from what they wrote (and corrected), and where the
+    Mood page shows them day by day (its path, as the reply is plain text)."""
     since = timezone.now() - timedelta(days=MOOD_HISTORY_DAYS)
     readings = list(
         MoodReading.objects.filter(message__conversation__user=state.user, created_at__gte=since).values_list(
@@ -78,11 +79,24 @@ def mood_history(state: TurnState) -> str:
         )
     )
     if not readings:
-        return "I haven't read any moods from you in the last two weeks yet — tell me how you feel any time."
+        return (
+            "I haven't read any moods from you in the last two weeks yet — tell me how you feel any time. "
+            f"{_mood_page_pointer()}"
+        )
     counts = Counter(label for label, _ in readings if label != "neutral")
     valence = sum(v for _, v in readings) / len(readings)
     tone = "on the bright side" if valence > 0.15 else "on the low side" if valence < -0.15 else "fairly even"
     if not counts:
-        return f"Over the last two weeks your messages read as mostly neutral ({len(readings)} messages)."
+        return (
+            f"Over the last two weeks your messages read as mostly neutral ({len(readings)} messages). "
+            f"{_mood_page_pointer()}"
+        )
     top = ", ".join(f"{mood_display(label)} ({n})" for label, n in counts.most_common(3))
-    return f"Over the last two weeks ({len(readings)} messages) you've mostly sounded {top}; overall {tone}."
+    return (
+        f"Over the last two weeks ({len(readings)} messages) you've mostly sounded {top}; overall {tone}. "
+        f"{_mood_page_pointer()}"
+    )
+
+
+def _mood_page_pointer() -> str:
+    return f"Your Mood page ({reverse('chat:mood')}) shows your moods day by day, beside what you played."
