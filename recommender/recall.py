@@ -34,6 +34,7 @@ from accounts.models import User
 from catalog.models import Artist, PlaylistItem, Track, TrackArtist
 from recommender.models import Candidate, Feedback, Source, TastePreference
 from spotify.client import SpotifyClient
+from spotify.data_import.selectors import has_imported_library, imported_known_track_ids, imported_taste
 from spotify.errors import SpotifyError, SpotifyNotFound
 from spotify.models import FollowedArtist, Play, SpotifyLink, TimeRange, TopArtist, TopTrack
 from spotify.services import SPOTIFY_ID, spotify_client_for, tracks_upsert
@@ -47,6 +48,9 @@ RANGE_WEIGHT = {TimeRange.SHORT: 1.0, TimeRange.MEDIUM: 0.6, TimeRange.LONG: 0.3
 TOP_TRACK_WEIGHT = 1.0  # per top track, times its range and rank
 TOP_ARTIST_WEIGHT = 3.0  # a ranked artist stands for many tracks
 FOLLOW_WEIGHT = 2.0  # following is deliberate, but says nothing about how recent
+# From an imported download: its most streamed tracks and artists count as all-time top items.
+SAVED_TRACK_WEIGHT = 0.35  # a liked song (or one in their playlists) counts as a long-term top track's tail
+SAVED_ALBUM_WEIGHT = 1.0  # per saved album of the artist, up to three
 FEATURED_ARTIST = 0.5  # a featured artist (position > 0) earns half a lead artist's credit
 LIKED_ARTIST_BOOST = 0.5  # added after normalising, so an asked-for artist nears the top
 
@@ -107,15 +111,18 @@ def artist_affinity(*, user: User) -> dict[int, float]:
     liked, rejected = _artist_preferences(user)
     for artist_id in liked:
         affinity[artist_id] = min(1.0, affinity.get(artist_id, 0.0) + LIKED_ARTIST_BOOST)
-    for artist_id in rejected:
+    for artist_id in rejected | imported_taste(user=user).banned_artist_ids:
         affinity.pop(artist_id, None)
     return affinity
 
 
 def _affinity_evidence(user: User) -> Iterable[tuple[int, float]]:
+    """(artist, contribution) from synced and imported evidence alike; skipped plays say nothing."""
     now = timezone.now()
+    imported = imported_taste(user=user)
     plays = list(
         Play.objects.filter(user=user)
+        .exclude(skipped=True)
         .order_by("-played_at")
         .values_list("track_id", "played_at")[:PLAYS_CONSIDERED]
     )
@@ -125,17 +132,29 @@ def _affinity_evidence(user: User) -> Iterable[tuple[int, float]]:
         play_weight[track_id] += 0.5 ** (age_days / PLAY_HALF_LIFE_DAYS)
     top_tracks = list(TopTrack.objects.filter(user=user).values_list("track_id", "time_range", "rank"))
     track_weight: dict[int, float] = defaultdict(float, play_weight)
-    for (track_id, time_range, _), share in zip(top_tracks, _rank_shares(top_tracks), strict=True):
-        track_weight[track_id] += TOP_TRACK_WEIGHT * RANGE_WEIGHT[TimeRange(time_range)] * share
+    for rows in (top_tracks, _all_time(imported.top_track_ids)):
+        for (track_id, time_range, _), share in zip(rows, _rank_shares(rows), strict=True):
+            track_weight[track_id] += TOP_TRACK_WEIGHT * RANGE_WEIGHT[TimeRange(time_range)] * share
+    for track_id in imported.saved_track_ids:
+        track_weight[track_id] += SAVED_TRACK_WEIGHT
     for track_id, artist_id, position in TrackArtist.objects.filter(track_id__in=track_weight).values_list(
         "track_id", "artist_id", "position"
     ):
         yield artist_id, track_weight[track_id] * (1.0 if position == 0 else FEATURED_ARTIST)
     top_artists = list(TopArtist.objects.filter(user=user).values_list("artist_id", "time_range", "rank"))
-    for (artist_id, time_range, _), share in zip(top_artists, _rank_shares(top_artists), strict=True):
-        yield artist_id, TOP_ARTIST_WEIGHT * RANGE_WEIGHT[TimeRange(time_range)] * share
-    for artist_id in FollowedArtist.objects.filter(user=user).values_list("artist_id", flat=True):
+    for rows in (top_artists, _all_time(imported.top_artist_ids)):
+        for (artist_id, time_range, _), share in zip(rows, _rank_shares(rows), strict=True):
+            yield artist_id, TOP_ARTIST_WEIGHT * RANGE_WEIGHT[TimeRange(time_range)] * share
+    followed = set(FollowedArtist.objects.filter(user=user).values_list("artist_id", flat=True))
+    for artist_id in followed | imported.followed_artist_ids:
         yield artist_id, FOLLOW_WEIGHT
+    for artist_id, albums in imported.saved_album_artists.items():
+        yield artist_id, SAVED_ALBUM_WEIGHT * min(albums, 3)
+
+
+def _all_time(ranked_ids: Sequence[int]) -> list[tuple[int, str, int]]:
+    """An import's most streamed items as (item, range, rank) rows: all-time top items."""
+    return [(item_id, TimeRange.LONG.value, rank) for rank, item_id in enumerate(ranked_ids, start=1)]
 
 
 def _rank_shares(rows: Sequence[tuple[int, str, int]]) -> list[float]:
@@ -248,8 +267,10 @@ def _best_normalised(scores: Mapping[int, float], limit: int) -> Scored:
 
 
 def known_track_ids(*, user: User) -> set[int]:
-    """Tracks the listener already knows: their top tracks and plays (never recalled for them)."""
+    """Tracks the listener already knows: their top tracks, plays and imported library (never
+    recalled for them)."""
     known = set(TopTrack.objects.filter(user=user).values_list("track_id", flat=True))
+    known |= imported_known_track_ids(user=user)
     return known | set(Play.objects.filter(user=user).values_list("track_id", flat=True))
 
 
@@ -414,7 +435,10 @@ def _artist_ties(user: User, artist_ids: Iterable[int]) -> dict[int, str]:
         FollowedArtist.objects.filter(user=user, artist_id__in=ids).values_list("artist_id", flat=True)
     )
     liked, _ = _artist_preferences(user)
+    imported = imported_taste(user=user)
+    followed |= imported.followed_artist_ids & ids
     top = set(TopArtist.objects.filter(user=user, artist_id__in=ids).values_list("artist_id", flat=True))
+    top |= set(imported.top_artist_ids) & ids
     played = set(
         TrackArtist.objects.filter(
             artist_id__in=ids, track_id__in=Play.objects.filter(user=user).values("track_id")
@@ -445,6 +469,7 @@ def has_listening_history(*, user: User) -> bool:
         or Play.objects.filter(user=user).exists()
         or TopArtist.objects.filter(user=user).exists()
         or FollowedArtist.objects.filter(user=user).exists()
+        or has_imported_library(user=user)
     )
 
 
@@ -535,6 +560,14 @@ def _genre_interleave(pool: Scored) -> Scored:
 def _blocked_track_ids(user: User, track_ids: set[int]) -> set[int]:
     """Among ``track_ids``: known, disliked, or by a rejected artist or of a rejected genre."""
     blocked = known_track_ids(user=user) & track_ids
+    banned = imported_taste(user=user)
+    blocked |= banned.banned_track_ids
+    if banned.banned_artist_ids:
+        blocked |= set(
+            TrackArtist.objects.filter(
+                track_id__in=track_ids, artist_id__in=banned.banned_artist_ids
+            ).values_list("track_id", flat=True)
+        )
     blocked |= set(
         Feedback.objects.filter(user=user, kind=Feedback.Kind.DISLIKE).values_list("track_id", flat=True)
     )

@@ -18,6 +18,7 @@ from catalog.models import TrackArtist
 from recommender.models import Feedback, ListenerSettings, RankingWeights, ServedList, TastePreference
 from recommender.pool import profile_vectors
 from recommender.rank import Weights, centroid
+from spotify.data_import.selectors import imported_skipped_track_ids, imported_taste
 from spotify.models import Play, TopTrack
 
 if TYPE_CHECKING:
@@ -73,13 +74,19 @@ def effective_weights_get(*, user: User, settings: ListenerSettings | None = Non
 
 
 def history_centroids_get(*, user: User) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(recent, top): the mean direction of the listener's newest plays and of their short- and
-    medium-term top tracks; None where they have none with an embedding."""
-    recent_ids = list(Play.objects.filter(user=user).values_list("track_id", flat=True)[:RECENT_PLAYS])
-    top_ids = list(
-        TopTrack.objects.filter(user=user, time_range__in=("short_term", "medium_term")).values_list(
-            "track_id", flat=True
+    """(recent, top): the mean direction of the listener's newest plays (skips left out) and of
+    their short- and medium-term top tracks, or, without those, the most streamed tracks of an
+    imported download; None where they have none with an embedding."""
+    recent_ids = list(
+        Play.objects.filter(user=user).exclude(skipped=True).values_list("track_id", flat=True)[:RECENT_PLAYS]
+    )
+    top_ids = (
+        list(
+            TopTrack.objects.filter(user=user, time_range__in=("short_term", "medium_term")).values_list(
+                "track_id", flat=True
+            )
         )
+        or imported_taste(user=user).top_track_ids
     )
     vectors = profile_vectors(set(recent_ids) | set(top_ids))
 
@@ -113,8 +120,10 @@ def liked_tastes_get(*, user: User, track_ids: Sequence[int]) -> tuple[set[str],
 
 def feedback_totals_get(*, user: User) -> tuple[dict[int, float], dict[int, float]]:
     """(per track, per artist): the sum of the listener's feedback values (``FEEDBACK_VALUE``) on
-    each track, and on each artist through the tracks credited to them. Empty without feedback."""
+    each track, and on each artist through the tracks credited to them. A track an imported
+    history shows them skipping more than playing counts as one skip. Empty without either."""
     rows = list(Feedback.objects.filter(user=user).values_list("track_id", "kind"))
+    rows += [(track_id, Feedback.Kind.SKIP) for track_id in imported_skipped_track_ids(user=user)]
     if not rows:
         return {}, {}
     per_track: dict[int, float] = defaultdict(float)

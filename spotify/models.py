@@ -196,3 +196,129 @@ class PlaylistWrite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.name!r} for {self.user_id} ({self.state})"
+
+
+# --- a listener's Spotify data download ("Download your data"), imported --------------------------
+# Everything below is learned from an import and never from the Web API: disconnecting Spotify
+# keeps these rows (and plays with ``source == PlaySource.IMPORT``).
+
+
+class DataImport(models.Model):
+    """One upload of a listener's Spotify data download, read by a worker; its progress and findings.
+
+    ``uploads`` names the stored files while they wait (the worker deletes them once read); the
+    counts grow as the worker reads, so the Library page can show them live.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_imports")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    step = models.CharField(max_length=200, blank=True, help_text="what the running import is reading now")
+    uploads = models.JSONField(
+        default=list, blank=True, help_text="[{name, stored, size}] of files waiting to be read"
+    )
+    files_total = models.PositiveIntegerField(default=0, help_text="Spotify files found in the upload")
+    files_done = models.PositiveIntegerField(default=0, help_text="of them read (or already imported)")
+    rows = models.PositiveIntegerField(default=0, help_text="records read: plays, library and playlist items")
+    track_rows = models.PositiveIntegerField(default=0, help_text="of them naming a music track")
+    matched = models.PositiveIntegerField(default=0, help_text="of those, matched to a catalog track")
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=600, blank=True, help_text="what went wrong, in plain words")
+    claimed_by = models.CharField(max_length=64, blank=True, help_text="the task reading it")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} of {self.user_id}: {self.state}"
+
+    # Past the task's time limit a "running" import died with its worker.
+    DEAD_AFTER = timedelta(minutes=45)
+
+    def died(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        since = self.started_at or self.created_at
+        return self.state in (self.State.QUEUED, self.State.RUNNING) and since < now - self.DEAD_AFTER
+
+
+class ImportedFile(models.Model):
+    """One JSON file of a download, fully imported for a listener: its content hash makes the
+    same file, uploaded again (alone or in another ZIP), a no-op."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sha256 = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20)
+    rows = models.PositiveIntegerField(default=0)
+    first_at = models.DateTimeField(null=True, blank=True, help_text="its earliest play, if it has plays")
+    last_at = models.DateTimeField(null=True, blank=True, help_text="its latest play")
+    data_import = models.ForeignKey(
+        DataImport, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("user", "sha256"), name="unique_imported_file")]
+
+    def __str__(self) -> str:
+        return f"{self.name} for {self.user_id}"
+
+
+class ImportedTrack(models.Model):
+    """A catalog track in a listener's imported download: what recall and ranking read of it.
+
+    ``plays``, ``skips``, ``ms_played`` and ``last_played_at`` are recounted from the listener's
+    imported plays after every import; ``saved``, ``banned`` and ``playlists`` come from
+    YourLibrary.json and Playlist*.json and only ever grow (an import adds, never forgets).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="imported_tracks"
+    )
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    plays = models.PositiveIntegerField(default=0, help_text="streams of 30 s or more, not skipped")
+    skips = models.PositiveIntegerField(default=0, help_text="streams skipped or shorter than 30 s")
+    ms_played = models.BigIntegerField(default=0)
+    last_played_at = models.DateTimeField(null=True, blank=True)
+    saved = models.BooleanField(default=False, help_text="in Liked Songs (YourLibrary.json)")
+    banned = models.BooleanField(default=False, help_text="hidden by the listener (YourLibrary.json)")
+    playlists = models.PositiveSmallIntegerField(
+        default=0, help_text="of the listener's playlists holding it"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("user", "track"), name="unique_imported_track")]
+        indexes = [models.Index(fields=["user", "-plays"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} imported {self.track_id} ({self.plays} plays)"
+
+
+class ImportedArtist(models.Model):
+    """A catalog artist in a listener's imported download: followed, their albums saved, hidden,
+    and streams of their tracks the catalog lacks (matched by the artist's name alone)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="imported_artists"
+    )
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
+    followed = models.BooleanField(default=False)
+    saved_albums = models.PositiveSmallIntegerField(default=0)
+    banned = models.BooleanField(default=False)
+    other_plays = models.PositiveIntegerField(
+        default=0, help_text="streams (30 s or more) of their tracks we do not hold"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("user", "artist"), name="unique_imported_artist")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} imported artist {self.artist_id}"

@@ -12,6 +12,7 @@ from django.db import transaction
 from accounts.models import User
 
 from . import services
+from .data_import.services import data_import_run
 from .errors import SpotifyError, SpotifyRateLimited
 from .selectors import libraries_due_for_sync
 from .signals import library_synced
@@ -92,3 +93,21 @@ def album_art_fill(track_ids: list[int]) -> int:
     with these tracks queues another.
     """
     return services.album_covers_fill(track_ids=track_ids)
+
+
+@shared_task(bind=True, acks_late=True, time_limit=40 * 60, soft_time_limit=38 * 60)
+def import_spotify_data(self, import_id: int) -> dict[str, object] | None:
+    """Read an uploaded Spotify data download, then let recall follow as after a sync.
+
+    No retries: what went wrong is shown to the listener, who uploads again (the files already
+    imported are passed over). A worker killed mid-import gets the task redelivered
+    (acks_late), and the same task takes its import over.
+    """
+    data_import = data_import_run(import_id=import_id, claim_id=self.request.id or "")
+    if data_import is None:
+        return None
+    user_id = data_import.user_id
+    if data_import.state == data_import.State.DONE:
+        transaction.on_commit(lambda: library_synced.send(sender=import_spotify_data, user_id=user_id))
+    # Counts only: the result backend is no place for what the listener played.
+    return {"state": data_import.state, "rows": data_import.rows, "matched": data_import.matched}

@@ -24,3 +24,35 @@
   const startedAt = Date.now();
   setTimeout(poll, 1000);
 })();
+
+// Library page: while a data import is queued or running, poll its status, show its counts,
+// and reload when it ends so the page shows its summary.
+(() => {
+  "use strict";
+  const panel = document.getElementById("import");
+  if (!panel || panel.dataset.busy !== "true") return;
+  const show = (id, text) => { const el = document.getElementById(id); if (el) el.textContent = text; };
+  const bar = document.getElementById("import-bar");
+  const number = (value) => Number(value || 0).toLocaleString();
+  async function poll() {
+    try {
+      const response = await fetch("import/status.json", { headers: { Accept: "application/json" } });
+      if (!response.ok) throw new Error(String(response.status));
+      const status = await response.json();
+      show("import-state", status.label || status.state);
+      show("import-step", status.step ? ` — ${status.step}` : "");
+      show("import-count-files", `${number(status.files_done)} of ${number(status.files_total)}`);
+      show("import-count-rows", number(status.rows));
+      show("import-count-matched",
+        `${status.matched_percent || 0}% (${number(status.matched)} of ${number(status.track_rows)})`);
+      if (bar) { bar.max = Math.max(1, status.files_total || 0); bar.value = status.files_done || 0; }
+      if (!status.busy) { location.reload(); return; }
+    } catch (error) {
+      show("import-step", " — status unavailable, retrying…");
+    }
+    if (Date.now() - startedAt < 45 * 60 * 1000) setTimeout(poll, 1500);
+    else show("import-step", " — still busy; reload later");
+  }
+  const startedAt = Date.now();
+  setTimeout(poll, 1000);
+})();

@@ -44,16 +44,17 @@ def account_help(state: TurnState, args: AccountHelpArgs) -> ToolResult:
     if topic == "export":
         return ToolResult(
             True,
-            "A download of everything we hold about you isn't built yet, so I can't export it from "
-            "here. Your playlists themselves live on your Spotify.",
+            f"You can download everything we hold about you as one JSON file on Your data "
+            f"({reverse('your_data')}): profile, messages, moods, tastes, votes, the lists I picked and "
+            "your listening history. Your playlists themselves live on your Spotify.",
             {"topic": topic},
         )
     if topic == "delete":
         return ToolResult(
             True,
-            "I can't delete your account from the chat — deleting is permanent, so it won't happen from "
-            "a chat message. Account deletion isn't in the app yet; until it is, the site's operator "
-            "can remove it for you. Nothing has been changed.",
+            "I won't delete your account from the chat — deleting is permanent, so it asks you to confirm "
+            f"on its own page: {reverse('account_delete')}. You can download your data first on Your data "
+            f"({reverse('your_data')}). Nothing has been changed.",
             {"topic": topic},
         )
     return ToolResult(True, mood_history(state), {"topic": "moods"})
