@@ -57,11 +57,6 @@ def link_save(*, user: User, spotify_user_id: str, grant: TokenGrant) -> Spotify
     return link
 
 
-def link_remove(*, user: User) -> None:
-    """The listener disconnected Spotify: forget the tokens (syncs and playlist writes stop)."""
-    SpotifyLink.objects.filter(user=user).delete()
-
-
 def token_distrust(*, user: User) -> None:
     """Spotify rejected a token we thought valid (401): make the next use refresh it first."""
     SpotifyLink.objects.filter(user=user).update(expires_at=timezone.now())

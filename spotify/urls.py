@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.library, name="library"),
     path("status.json", views.status, name="status"),
     path("sync/", views.sync_now, name="sync"),
+    path("disconnect/", views.disconnect, name="disconnect"),
     path("import/", views.import_upload, name="import"),
     path("import/status.json", views.import_status, name="import_status"),
     path("player/", player_views.player, name="player"),

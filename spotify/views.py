@@ -14,6 +14,7 @@ from . import selectors, services
 from .data_import.errors import DownloadError
 from .data_import.selectors import data_import_status
 from .data_import.services import data_import_start, max_upload_bytes
+from .disconnect import DisconnectRefused, can_log_in_without_spotify, spotify_disconnect
 from .models import SpotifyLink
 from .tasks import import_spotify_data, sync_library
 
@@ -22,11 +23,24 @@ from .tasks import import_spotify_data, sync_library
 def library(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "spotify": selectors.spotify_status(user=request.user),
+        "login_without_spotify": can_log_in_without_spotify(user=request.user),
         **selectors.library_overview(user=request.user),
         "data_import": data_import_status(user=request.user),
         "import_max_mb": max_upload_bytes() // 1024**2,
     }
     return render(request, "spotify/library.html", context)
+
+
+@login_required
+@require_POST
+def disconnect(request: AuthenticatedRequest) -> HttpResponse:
+    try:
+        result = spotify_disconnect(user=request.user)
+    except DisconnectRefused as refused:
+        messages.error(request, str(refused))
+        return redirect(reverse("spotify:library") + "#spotify-status")
+    messages.success(request, result.said)
+    return redirect("spotify:library")
 
 
 @login_required

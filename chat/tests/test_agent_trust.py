@@ -161,7 +161,9 @@ def test_trust_cases_over_the_socket(malik, emulator):  # noqa: F811
         for text in ("disconnect spotify", "export my data", "delete my account", "show me my mood history"):
             turn = chat.say(text)
             assert not turn.tracks and not turn.actions, (text, turn.reply)
-        assert "/accounts/3rdparty/" in chat.say("disconnect spotify").reply
+        assert "/library/" in chat.say("disconnect spotify").reply
+        assert "/account/data/" in chat.say("export my data").reply
+        assert "/accounts/delete/" in chat.say("delete my account").reply
         assert _playlists(emulator, MALIK) == before
 
         picks = chat.say("give me some upbeat songs for the gym").tracks

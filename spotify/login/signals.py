@@ -14,10 +14,11 @@ from allauth.socialaccount.signals import social_account_added, social_account_r
 from django.db import transaction
 from django.dispatch import receiver
 
+from spotify.disconnect import synced_data_forget
 from spotify.login.views import GRANTED_SCOPE
 from spotify.services import library_sync_queued
 from spotify.tasks import sync_library
-from spotify.tokens import TokenGrant, expires_at_from, link_remove, link_save
+from spotify.tokens import TokenGrant, expires_at_from, link_save
 
 logger = logging.getLogger(__name__)
 
@@ -61,4 +62,4 @@ def on_signup(sender: object, request: object, user: object, **kwargs: object) -
 @receiver(social_account_removed)
 def on_spotify_disconnected(sender: object, request: object, socialaccount: object, **kwargs: object) -> None:
     if getattr(socialaccount, "provider", None) == "spotify":
-        link_remove(user=socialaccount.user)  # type: ignore[attr-defined]
+        synced_data_forget(user=socialaccount.user)  # type: ignore[attr-defined]

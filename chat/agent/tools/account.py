@@ -63,10 +63,11 @@ def account_help(state: TurnState, args: AccountHelpArgs) -> ToolResult:
 def _disconnect(state: TurnState) -> str:
     if not SpotifyLink.objects.filter(user=state.user).exists():
         return "Your Spotify isn't connected here, so there's nothing to disconnect."
-    connections = reverse("socialaccount_connections")
+    library = reverse("spotify:library")
     return (
-        "I won't change your connection from the chat. To disconnect Spotify, open Account connections "
-        f"({connections}) and remove it there."
+        "I won't change your connection from the chat. To disconnect Spotify, open your Library "
+        f"({library}) and use “Disconnect Spotify” there: it deletes the account's tokens and what it "
+        "synced; anything you imported stays."
     )
 
 
