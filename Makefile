@@ -45,6 +45,7 @@ bench: install
 	$(PY) bench/embeddings.py
 	$(PY) bench/spotify_sync.py
 	$(PY) bench/emotion.py
+	$(PY) bench/import_history.py --rows 200000
 	$(PY) bench/chat_ws.py --think 3
 
 clean-state: stop

@@ -32,6 +32,7 @@ from accounts.models import User
 from catalog.models import Artist, Playlist, PlaylistItem, Track, TrackArtist
 from chat.models import Conversation, Message, MoodReading
 from recommender.models import Candidate, Feedback, ListenerSettings, ServedItem, ServedList, TastePreference
+from spotify.data_import.services import uploads_forget
 from spotify.models import (
     FollowedArtist,
     LibrarySync,
@@ -493,6 +494,7 @@ def account_delete(*, user: User) -> None:
     app on Spotify's side themselves; their Spotify account and its playlists stay there.
     """
     user_id = str(user.pk)
+    uploads_forget(user=user)  # downloads still waiting for the worker: files, not rows
     with transaction.atomic():
         session_keys = _session_keys_of(user_id)
         user.delete()

@@ -178,6 +178,11 @@ SPOTIFY_CLIENT_SECRET = env_str("SPOTIFY_CLIENT_SECRET", "")
 SPOTIFY_EMBED_BASE_URL = env_str("SPOTIFY_EMBED_BASE_URL", "")
 # The Web Playback SDK script; unset: Spotify's, or the emulator's stand-in when the API is emulated.
 SPOTIFY_SDK_URL = env_str("SPOTIFY_SDK_URL", "")
+# Spotify data downloads: where uploads wait for the worker (a folder both can read; unset:
+# .local/imports), the largest upload, and the most a ZIP may unpack to (zip bombs are refused).
+SPOTIFY_IMPORT_DIR = env_str("SPOTIFY_IMPORT_DIR", "")
+SPOTIFY_IMPORT_MAX_BYTES = env_int("SPOTIFY_IMPORT_MAX_BYTES", 500 * 1024**2, minimum=1)
+SPOTIFY_IMPORT_MAX_UNPACKED_BYTES = env_int("SPOTIFY_IMPORT_MAX_UNPACKED_BYTES", 8 * 1024**3, minimum=1)
 
 
 def spotify_login_settings(client_id: str | None, secret: str | None) -> dict:

@@ -36,7 +36,7 @@ from personalais.your_data import (
     models_not_accounted_for,
     user_paths,
 )
-from spotify.models import PlaylistWrite, PlaySource
+from spotify.models import DataImport, PlaylistWrite, PlaySource
 from spotify.tokens import TokenGrant, link_save
 from tests.factories import (
     ArtistFactory,
@@ -461,3 +461,17 @@ def _raw_tokens(user_id: int) -> list[str]:
         row = cursor.fetchone()
     assert row and all(value.startswith("gAAAA") for value in row)  # Fernet tokens, not plain text
     return list(row)
+
+
+@pytest.mark.django_db
+def test_deleting_an_account_removes_the_downloads_still_waiting_for_the_worker(
+    alice, charlie, settings, tmp_path
+):
+    settings.SPOTIFY_IMPORT_DIR = str(tmp_path)
+    mine, theirs = tmp_path / "mine.zip", tmp_path / "theirs.zip"
+    for path in (mine, theirs):
+        path.write_bytes(b"PK\x03\x04 waiting")
+    DataImport.objects.create(user=alice, uploads=[{"name": "my_spotify_data.zip", "stored": mine.name}])
+    DataImport.objects.create(user=charlie, uploads=[{"name": "my_spotify_data.zip", "stored": theirs.name}])
+    account_delete(user=alice)
+    assert not mine.exists() and theirs.exists()

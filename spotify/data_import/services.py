@@ -154,6 +154,14 @@ def _upload_store(upload: UploadedFileLike) -> dict[str, Any]:
     return {"name": name, "stored": target.name, "size": target.stat().st_size}
 
 
+def uploads_forget(*, user: User) -> int:
+    """Delete the stored files of the listener's imports still waiting (their account is going)."""
+    waiting = list(DataImport.objects.filter(user=user).values_list("uploads", flat=True))
+    uploads = [upload for files in waiting for upload in files or []]
+    _files_delete(uploads)
+    return len(uploads)
+
+
 def _files_delete(uploads: Iterable[dict[str, Any]]) -> None:
     directory = uploads_dir()
     for upload in uploads:
