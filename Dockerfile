@@ -1,4 +1,4 @@
-# One image for web (daphne), worker and beat. Settings come from the environment.
+# One image for web (daphne processes), worker and beat. Settings come from the environment.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=personalais.settings.prod
 WORKDIR /app
@@ -11,5 +11,8 @@ RUN SECRET_KEY=build FIELD_ENCRYPTION_KEY=build DATABASE_URL=postgres://build@lo
 RUN useradd --create-home app && chown -R app /app
 USER app
 EXPOSE 8000
-# A busy server is slow to shake hands, not a refusal: 30 s (daphne's default is 5).
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--websocket_connect_timeout", "30", "personalais.asgi:application"]
+# WEB_CONCURRENCY daphne processes (default: one per core the container may use) on port 8000,
+# each restarted when it exits (personalais/stack.py; handshake timeout 30 s as in make run).
+# Production settings assume a TLS proxy in front (deploy/Caddyfile): the client's address and
+# scheme come from its X-Forwarded-For/-Proto, as Django already trusts X-Forwarded-Proto.
+CMD ["python", "-m", "personalais.stack", "web", "--host", "0.0.0.0", "--proxy-headers"]

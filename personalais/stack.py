@@ -1,8 +1,14 @@
 """``make run``: the whole system on embedded defaults, in one terminal.
 
 Starts (or reuses) PostgreSQL and Redis, migrates, loads the demo data, then runs the
-Spotify emulator, daphne (HTTP + WebSocket), a Celery worker and beat as child
+Spotify emulator, the web processes (daphne: HTTP + WebSocket), a Celery worker and beat as child
 processes. Ctrl-C stops every child and the embedded servers.
+
+Web processes: ``WEB_CONCURRENCY`` of them (default: one per core), all accepting on one listening
+socket this process binds and hands to each daphne (``--fd``). Nothing a conversation needs lives in
+a process — conversations, memory and pending confirmations are in PostgreSQL, sessions in the
+database — so any process can take any listener's next socket. ``python -m personalais.stack web``
+runs only the web processes (the Docker image does, behind the proxy in ``deploy/Caddyfile``).
 
 Supervision (``Supervisor``): a child that exits is restarted at once, up to ``BURST`` times in
 ``WINDOW`` seconds; past that it waits, doubling up to ``MAX_BACKOFF``, and is tried again — it
@@ -12,6 +18,7 @@ their ports) and started again when they go away.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import secrets
@@ -34,6 +41,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 # Under load the session lookup waits for a thread: a slow handshake, not a refused one (default 5 s).
 DAPHNE_OPTIONS = ["--websocket_connect_timeout", "30"]
+# Connections the kernel holds for the web processes while all are busy or one is restarting.
+WEB_BACKLOG = 1024
 BURST = 5  # restarts allowed at once within WINDOW seconds
 WINDOW = 60.0
 MAX_BACKOFF = 60.0
@@ -52,6 +61,7 @@ def restart_delay(recent: deque[float], now: float) -> float:
 class Child:
     name: str
     argv: list[str]
+    pass_fds: tuple[int, ...] = ()  # descriptors it inherits: the web processes' shared socket
     process: subprocess.Popen | None = None
     restarts: int = 0
     started_at: float = field(default=0.0)
@@ -59,7 +69,9 @@ class Child:
     due_at: float | None = None  # when a restart that is waiting out its backoff happens
 
     def start(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(self.argv, cwd=BASE_DIR, env=env, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.argv, cwd=BASE_DIR, env=env, start_new_session=True, pass_fds=self.pass_fds
+        )
         self.started_at = time.monotonic()
 
     def stop(self) -> None:
@@ -82,6 +94,57 @@ def _require_free_port(port: int, what: str, variable: str) -> None:
             raise SystemExit(
                 f"error: port {port} ({what}) is already in use; stop that program or set {variable}."
             )
+
+
+def web_concurrency() -> int:
+    """How many web processes: ``WEB_CONCURRENCY``, else one per core this process may run on."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity outside Linux
+        cores = os.cpu_count() or 1
+    return env_int("WEB_CONCURRENCY", cores, minimum=1)
+
+
+def web_socket(host: str, port: int) -> socket.socket:
+    """The one listening socket every web process accepts from (port 0: any free one).
+
+    Bound here rather than by daphne so that N processes share one port: the kernel gives each new
+    connection to whichever process accepts first (a busy one is slower to), and while one is
+    being restarted its share waits in the backlog instead of being refused.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(WEB_BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def web_children(sock: socket.socket, count: int, *, proxy_headers: bool = False) -> list[Child]:
+    """``count`` daphne processes serving ``personalais.asgi`` from ``sock``, each supervised alone.
+
+    ``proxy_headers``: the client's address and scheme come from X-Forwarded-For/-Proto — only
+    behind a proxy that sets them and is the only way in (compose's Caddy).
+    """
+    fd = sock.fileno()
+    argv = [PYTHON, "-m", "daphne", "--fd", str(fd), *DAPHNE_OPTIONS]
+    if proxy_headers:
+        argv.append("--proxy-headers")
+    argv.append("personalais.asgi:application")
+    names = ["web"] if count == 1 else [f"web-{n}" for n in range(1, count + 1)]
+    return [Child(name, list(argv), pass_fds=(fd,)) for name in names]
+
+
+def _listen_or_exit(host: str, port: int) -> socket.socket:
+    try:
+        return web_socket(host, port)
+    except OSError as exc:
+        raise SystemExit(
+            f"error: cannot listen on {host}:{port} (web): {exc.strerror}; stop that program or set PORT."
+        ) from exc
 
 
 class Supervisor:
@@ -180,13 +243,14 @@ def main() -> int:
     started = time.monotonic()
     port = env_int("PORT", 8000, minimum=1)
     emulator_port = env_int("EMULATOR_PORT", 8765, minimum=1)
-    _require_free_port(port, "web", "PORT")
     _require_free_port(emulator_port, "Spotify emulator", "EMULATOR_PORT")
     # Opt-in: LLM_STANDIN=1 with no LLM configured serves the agent from the local stand-in LLM.
     standin_port = env_int("LLM_STANDIN_PORT", 8766, minimum=1)
     with_standin = env_bool("LLM_STANDIN", False) and not os.environ.get("LLM_BASE_URL")
     if with_standin:
         _require_free_port(standin_port, "LLM stand-in", "LLM_STANDIN_PORT")
+    # Held from now on: a browser that comes early waits in the backlog until a web process is up.
+    listener = _listen_or_exit("127.0.0.1", port)
     try:
         env = _service_env()
     except embedded.EmbeddedServiceError as exc:
@@ -214,22 +278,10 @@ def main() -> int:
         return 130
 
     state = embedded.state_dir()
+    web = web_children(listener, web_concurrency())
     children = [
         Child("emulator", [PYTHON, "-m", "standins.spotify_emulator", "--port", str(emulator_port)]),
-        Child(
-            "web",
-            [
-                PYTHON,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                *DAPHNE_OPTIONS,
-                "personalais.asgi:application",
-            ],
-        ),
+        *web,
         Child(
             "worker",
             [
@@ -267,9 +319,56 @@ def main() -> int:
         brain = "chat.agent.standin_brain:respond"
         standin = [PYTHON, "-m", "standins.llm", "--port", str(standin_port), "--brain", brain, "--quiet"]
         children.insert(1, Child("llm-standin", standin))
-    for child in children:
-        child.start(env)
+    banner = (
+        f"\nPersonalAIs is up in {time.monotonic() - started:.1f}s: http://127.0.0.1:{port}/"
+        f" ({len(web)} web process{'es' if len(web) > 1 else ''}; WEB_CONCURRENCY sets how many)\n"
+        "  “Log in with Spotify” and pick a demo listener on the emulator's consent page\n"
+        f"  ({_demo_listeners()}), or sign up with any email.\n"
+        f"  Admin: http://127.0.0.1:{port}/admin/  Staff login: .venv/bin/python manage.py createsuperuser\n"
+        f"  Spotify emulator: http://127.0.0.1:{emulator_port}/   Health: http://127.0.0.1:{port}/healthz\n"
+        + (f"  LLM stand-in: {env['LLM_BASE_URL']}\n" if with_standin else "")
+        + "  Press Ctrl-C to stop everything.\n"
+    )
+    try:
+        _supervise(children, env, _embedded_watch(env), banner)
+    finally:
+        if not env_bool("KEEP_EMBEDDED_SERVICES", False):
+            embedded.stop_all()
+    return 0
 
+
+def serve_web(argv: list[str]) -> int:
+    """``python -m personalais.stack web``: only the web processes, supervised as in ``make run``.
+
+    For a server or the Docker image: the data stores, migrations, worker and beat run elsewhere
+    (compose's services), and settings come from the environment.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m personalais.stack web",
+        description="WEB_CONCURRENCY daphne processes (default: one per core) on one port (PORT, 8000).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 in a container")
+    parser.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="take the client's address and scheme from X-Forwarded-For/-Proto (only behind a proxy)",
+    )
+    args = parser.parse_args(argv)
+    port = env_int("PORT", 8000, minimum=1)
+    listener = _listen_or_exit(args.host, port)
+    children = web_children(listener, web_concurrency(), proxy_headers=args.proxy_headers)
+    banner = f"PersonalAIs web: {len(children)} daphne process(es) on {args.host}:{port}"
+    _supervise(children, dict(os.environ), {}, banner)
+    return 0
+
+
+def _supervise(
+    children: list[Child],
+    env: dict[str, str],
+    services: dict[str, tuple[Callable[[], bool], Callable[[], object]]],
+    banner: str,
+) -> None:
+    """Start the children, keep them (and the data stores) up until SIGINT/SIGTERM, then stop them."""
     stopping = False
 
     def request_stop(signum: int, frame: object) -> None:
@@ -278,17 +377,10 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    print(
-        f"\nPersonalAIs is up in {time.monotonic() - started:.1f}s: http://127.0.0.1:{port}/\n"
-        "  “Log in with Spotify” and pick a demo listener on the emulator's consent page\n"
-        f"  ({_demo_listeners()}), or sign up with any email.\n"
-        f"  Admin: http://127.0.0.1:{port}/admin/  Staff login: .venv/bin/python manage.py createsuperuser\n"
-        f"  Spotify emulator: http://127.0.0.1:{emulator_port}/   Health: http://127.0.0.1:{port}/healthz\n"
-        + (f"  LLM stand-in: {env['LLM_BASE_URL']}\n" if with_standin else "")
-        + "  Press Ctrl-C to stop everything.\n",
-        flush=True,
-    )
-    supervisor = Supervisor(children, env, services=_embedded_watch(env))
+    for child in children:
+        child.start(env)
+    print(banner, flush=True)
+    supervisor = Supervisor(children, env, services=services)
     try:
         while not stopping:
             time.sleep(0.5)
@@ -299,10 +391,7 @@ def main() -> int:
             child.stop()
         for child in children:
             child.wait_stopped(timeout=10)
-        if not env_bool("KEEP_EMBEDDED_SERVICES", False):
-            embedded.stop_all()
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serve_web(sys.argv[2:]) if sys.argv[1:2] == ["web"] else main())

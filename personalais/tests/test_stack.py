@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import sys
 import time
 from collections import deque
 
-from personalais.stack import BURST, MAX_BACKOFF, WINDOW, Child, Supervisor, restart_delay
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from personalais.stack import (
+    BURST,
+    DAPHNE_OPTIONS,
+    MAX_BACKOFF,
+    WINDOW,
+    Child,
+    Supervisor,
+    _listen_or_exit,
+    restart_delay,
+    web_children,
+    web_concurrency,
+    web_socket,
+)
 
 
 def test_restarts_are_immediate_within_the_budget_then_back_off_and_recover_after_the_window():
@@ -56,3 +73,35 @@ def test_a_data_store_that_goes_away_is_started_again():
     assert state == {"up": True, "starts": 1} and "valkey is not answering" in said[0]
     supervisor.tick(now=103.0)
     assert state["starts"] == 1  # up: left alone
+
+
+def test_web_processes_are_one_per_core_unless_web_concurrency_says_otherwise(monkeypatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    assert web_concurrency() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("WEB_CONCURRENCY", "1")
+    assert web_concurrency() == 1
+    monkeypatch.setenv("WEB_CONCURRENCY", "0")
+    with pytest.raises(ImproperlyConfigured, match="WEB_CONCURRENCY"):
+        web_concurrency()
+
+
+def test_every_web_process_is_a_daphne_on_the_one_shared_socket_with_the_slow_handshake_allowed():
+    with web_socket("127.0.0.1", 0) as listener:
+        children = web_children(listener, 3)
+        assert [child.name for child in children] == ["web-1", "web-2", "web-3"]
+        for child in children:
+            assert child.pass_fds == (listener.fileno(),)
+            assert child.argv[1:5] == ["-m", "daphne", "--fd", str(listener.fileno())]
+            assert " ".join(DAPHNE_OPTIONS) in " ".join(child.argv)
+            assert "--proxy-headers" not in child.argv  # make run has no proxy in front
+        [alone] = web_children(listener, 1, proxy_headers=True)
+        assert alone.name == "web" and "--proxy-headers" in alone.argv
+
+
+def test_a_web_port_already_taken_stops_start_up_with_a_message_naming_port():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit, match=f"cannot listen on 127.0.0.1:{port}.*set PORT"):
+            _listen_or_exit("127.0.0.1", port)
