@@ -46,7 +46,7 @@ bench: install
 	$(PY) bench/spotify_sync.py
 	$(PY) bench/emotion.py
 	$(PY) bench/import_history.py --rows 200000
-	$(PY) bench/chat_ws.py --think 3
+	$(PY) bench/chat_ws.py --listeners 50 --think 3 --saturate
 
 clean-state: stop
 	rm -rf .local
