@@ -112,10 +112,16 @@
     return item;
   }
 
+  // Follow the conversation only if the listener was at the bottom *before* it grew.
+  function appendFollowing(parent, node, force) {
+    const stick = force || nearBottom();
+    parent.append(node);
+    if (stick) log.scrollTop = log.scrollHeight;
+  }
+
   function addMessage(role, text, extraClass) {
     const item = messageItem(role, text, extraClass);
-    log.append(item);
-    scrollDown(role === "user");
+    appendFollowing(log, item, role === "user");
     return item;
   }
 
@@ -343,9 +349,10 @@
   function addTracks(tracks, messageId) {
     const last = log.lastElementChild;
     const holder = last && last.classList.contains("assistant") ? last : addMessage("assistant", "");
+    const stick = nearBottom();
     holder.append(trackGrid(tracks, messageId));
     if (messageId && CONFIG.can_save) holder.append(savePlaylistForm(messageId));
-    scrollDown();
+    if (stick) log.scrollTop = log.scrollHeight;
   }
 
   // One playlist change can be undone for a while; the button names the change it undoes.
@@ -417,8 +424,9 @@
     mood: showMood,
     token(event) {
       if (!streaming) streaming = addMessage("assistant", "", "streaming");
+      const stick = nearBottom();
       bubbleText(streaming).textContent += event.text;
-      scrollDown();
+      if (stick) log.scrollTop = log.scrollHeight;
     },
     message(event) {
       let bubble = streaming;

@@ -117,6 +117,8 @@ class ListeningTests(ChannelsLiveServerTestCase):
         expect(cards.first).to_be_visible(timeout=25_000)
         shown = [int(cards.nth(i).get_attribute("data-track-id") or 0) for i in range(cards.count())]
         self.assertGreater(album_covers_fill(track_ids=shown), 0)  # what the queued task does
+        # The list that just arrived is followed to its end, as chats follow new messages.
+        expect(cards.last.locator(".play")).to_be_in_viewport(timeout=5_000)
         # Email-only listeners have no Spotify to save to: no button that could only fail.
         self.assertEqual(page.locator(".save-playlist").count(), 0)
         self.assert_accessible(page, "chat")
