@@ -89,12 +89,10 @@ class ExplicitMasks:
 
 
 def explicit_masks(tracks: Sequence[Explicitness]) -> ExplicitMasks:
-    states = [explicit_state(track) for track in tracks]
-    return ExplicitMasks(
-        explicit=np.array([state == "explicit" for state in states], dtype=bool),
-        clean=np.array([state == "clean" for state in states], dtype=bool),
-        unknown=np.array([state == "unknown" for state in states], dtype=bool),
-    )
+    values = [track if track is None or isinstance(track, bool) else track.explicit for track in tracks]
+    known = np.array([value is not None for value in values], dtype=bool)
+    flagged = np.array([value is True for value in values], dtype=bool)
+    return ExplicitMasks(explicit=flagged, clean=known & ~flagged, unknown=~known)
 
 
 def title_is_explicit(title: str) -> bool:

@@ -73,7 +73,7 @@ class Track(models.Model):
     # From imported catalogs only (Spotify stopped serving these in 2024-2025).
     popularity = models.PositiveSmallIntegerField(null=True, blank=True)
     genre = models.CharField(max_length=60, blank=True, db_index=True, help_text="from its artists")
-    subgenre = models.CharField(max_length=60, blank=True)
+    subgenre = models.CharField(max_length=60, blank=True, db_index=True)  # "no more rap", genre focus
     playlist_genre = models.CharField(
         max_length=60, blank=True, default="", db_default="", help_text="the label its source file gave it"
     )

@@ -97,7 +97,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
-            alive = await database_sync_to_async(session_still_valid)(self.scope, self.user)
+            # In the shared pool, not the process's one sync thread: every frame of every socket
+            # asks this, and queueing them all behind one thread put a floor under turn latency.
+            alive = await database_sync_to_async(session_still_valid, thread_sensitive=False)(
+                self.scope, self.user
+            )
         except DatabaseError:
             # The database is away: nothing can be stored (nor checked); say so, keep the socket.
             await self._error("not_saved", MessageNotSaved.message)

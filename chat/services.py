@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+import json
+from typing import Any
+
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
@@ -19,23 +22,58 @@ def conversation_get_or_create(*, user: User) -> Conversation:
     return conversation or Conversation.objects.create(user=user)
 
 
-@transaction.atomic
 def listener_message_create(
     *, conversation: Conversation, text: str, mood: EmotionEstimate, meta: dict | None = None
 ) -> Message:
-    """Store the listener's words and the mood read from them together: both or neither."""
-    message = Message.objects.create(
-        conversation=conversation, role=Message.Role.USER, text=text, meta=meta or {}
+    """Store the listener's words and the mood read from them together: both or neither.
+
+    One statement (message, mood reading, the conversation's ``updated_at``), so it is atomic by
+    itself and costs one round trip.
+    """
+    now = timezone.now()
+    tables = {
+        "message": Message._meta.db_table,
+        "mood": MoodReading._meta.db_table,
+        "conversation": Conversation._meta.db_table,
+    }
+    sql = """
+        WITH message AS (
+            INSERT INTO {message} (conversation_id, role, text, tracks, meta, created_at)
+            VALUES (%(conversation)s, %(role)s, %(text)s, '[]'::jsonb, %(meta)s::jsonb, %(now)s)
+            RETURNING id
+        ),
+        reading AS (
+            INSERT INTO {mood} (message_id, label, valence, arousal, confidence, perceived_label,
+                                corrected_at, created_at)
+            SELECT id, %(label)s, %(valence)s, %(arousal)s, %(confidence)s, '', NULL, %(now)s FROM message
+        ),
+        touched AS (UPDATE {conversation} SET updated_at = %(now)s WHERE id = %(conversation)s)
+        SELECT id FROM message
+    """.format(**tables)  # table names from the models, values as parameters
+    params: dict[str, Any] = {
+        "conversation": conversation.pk,
+        "role": Message.Role.USER,
+        "text": text,
+        "meta": json.dumps(meta or {}),
+        "now": now,
+        "label": mood.label,
+        "valence": mood.valence,
+        "arousal": mood.arousal,
+        "confidence": mood.confidence,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (message_id,) = cursor.fetchone()
+    conversation.updated_at = now
+    return Message(
+        id=message_id,
+        conversation=conversation,
+        role=Message.Role.USER,
+        text=text,
+        tracks=[],
+        meta=meta or {},
+        created_at=now,
     )
-    MoodReading.objects.create(
-        message=message,
-        label=mood.label,
-        valence=mood.valence,
-        arousal=mood.arousal,
-        confidence=mood.confidence,
-    )
-    Conversation.objects.filter(pk=conversation.pk).update(updated_at=message.created_at)
-    return message
 
 
 def assistant_message_create(

@@ -1,147 +1,31 @@
-"""The candidate pool in SQL and pgvector: which tracks a request considers, and what it reads of them.
+"""The candidate pool in one statement: which tracks a request considers, scored by pgvector.
 
 A request's pool is the listener's recall candidates nearest the mood query plus the catalog's
-nearest tracks (HNSW), minus everything they already know, were served lately or rejected.
-The reads here are raw SQL where the ORM cost more than the ranking: one round trip each for
-the exclusions and for everything ranking reads of the pool, vectors in pgvector's binary form.
+nearest tracks (HNSW), minus everything they already know, were served lately or rejected, each
+with its cosine similarity to the mood and to the listener's recent and top listening. One round
+trip; no vector leaves PostgreSQL, and the client reads the result by column (``ScoredPool``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-from django.db import connection, transaction
-from django.db.models import Q, QuerySet
-from pgvector.django import CosineDistance
+from django.db import connection
+from psycopg.types.numeric import Int8
 
 from catalog.genres import ANY, genre_scope_rows
 from catalog.models import Album, Artist, Track, TrackArtist
+from catalog.sql import server_bound_cursor
 from recommender.models import Candidate, Feedback, ServedItem, ServedList, TastePreference, TrackProfile
-from spotify.models import Play, TopTrack
+from spotify.models import ImportedTrack, Play, TopTrack
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 # A pseudo-source for catalog tracks found only by their closeness to the mood.
 MOOD_SOURCE = "mood"
-
-
-def excluded_track_ids(*, user: User, repeat_window: int) -> set[int]:
-    """Known tracks, those in the last ``repeat_window`` served lists, and everything the listener
-    rejected (disliked tracks; tracks, artists and genres they said no to) — one round trip."""
-    names = {
-        "top": TopTrack._meta.db_table,
-        "play": Play._meta.db_table,
-        "served": ServedList._meta.db_table,
-        "item": ServedItem._meta.db_table,
-        "feedback": Feedback._meta.db_table,
-        "taste": TastePreference._meta.db_table,
-        "track": Track._meta.db_table,
-        "link": TrackArtist._meta.db_table,
-        "artist": Artist._meta.db_table,
-    }
-    sql = """
-        WITH rejected AS (SELECT kind, value FROM {taste} WHERE user_id = %(user)s AND NOT liked)
-        SELECT track_id FROM {top} WHERE user_id = %(user)s
-        UNION SELECT track_id FROM {play} WHERE user_id = %(user)s
-        UNION SELECT i.track_id FROM {item} i
-               WHERE i.served_id IN (SELECT id FROM {served} WHERE user_id = %(user)s
-                                      ORDER BY created_at DESC, id DESC LIMIT %(window)s)
-        UNION SELECT track_id FROM {feedback} WHERE user_id = %(user)s AND kind = %(dislike)s
-        UNION SELECT t.id FROM {track} t JOIN rejected r ON r.kind = 'track' AND r.value = t.spotify_id
-        UNION SELECT ta.track_id FROM {link} ta JOIN {artist} a ON a.id = ta.artist_id
-                JOIN rejected r ON r.kind = 'artist' AND r.value = a.spotify_id
-        UNION SELECT t.id FROM {track} t
-               WHERE EXISTS (SELECT 1 FROM rejected r WHERE r.kind = 'genre' AND (
-                   (NOT lower(r.value) = ANY(%(scoped)s)
-                    AND (lower(r.value) = t.genre OR lower(r.value) = t.subgenre))
-                   OR EXISTS (SELECT 1 FROM unnest(%(scope_value)s::text[], %(scope_genre)s::text[],
-                                                   %(scope_subgenre)s::text[]) AS s(value, genre, subgenre)
-                               WHERE s.value = lower(r.value) AND s.genre IN (%(any)s, t.genre)
-                                 AND s.subgenre IN (%(any)s, t.subgenre))))
-    """.format(**names)
-    # A rejected genre covers its family (catalog.genres.genre_scope: "hip-hop" also trap, drill…).
-    scope_value, scope_genre, scope_subgenre = genre_scope_rows()
-    params: dict[str, Any] = {
-        "user": user.pk,
-        "window": repeat_window,
-        "dislike": Feedback.Kind.DISLIKE,
-        "any": ANY,
-        "scoped": sorted(set(scope_value)),
-        "scope_value": scope_value,
-        "scope_genre": scope_genre,
-        "scope_subgenre": scope_subgenre,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
-
-
-def nearest_rows(queryset: QuerySet, limit: int) -> list:
-    """The first ``limit`` rows of a distance-ordered queryset, over HNSW with an exact fallback.
-
-    Iterative scans keep the index going when the WHERE clause (excluded tracks, another
-    listener's rows) drops neighbours; when it still comes back short — dead index entries
-    after many rolled-back writes, or simply fewer rows than asked — the same query runs
-    exactly, which is cheap precisely when the matching set is small.
-    """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL hnsw.ef_search = %s", [min(max(limit, 40), 1000)])  # pgvector caps at 1000
-        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        rows = list(queryset[:limit])
-    if len(rows) < limit:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_indexscan = off")
-            rows = list(queryset[:limit])
-    return rows
-
-
-def pool_gather(
-    *, user: User, query: np.ndarray, excluded: set[int], limit: int
-) -> dict[int, tuple[str, ...]]:
-    """Track id → sources: the listener's ``limit`` recall candidates nearest the mood, plus the
-    catalog's nearest (half as many, at least 50), nearest first; none of them in ``excluded``."""
-    pool: dict[int, tuple[str, ...]] = {}
-    candidate_rows = (
-        Candidate.objects.filter(user=user, track__profile__embedding__isnull=False)
-        .exclude(track_id__any=list(excluded))
-        .annotate(distance=CosineDistance("track__profile__embedding", query))
-        .order_by("distance", "track_id")
-        .values_list("track_id", "sources")
-    )
-    for track_id, sources in nearest_rows(candidate_rows, limit):
-        pool[track_id] = tuple(sources) or (MOOD_SOURCE,)
-    for track_id in nearest_track_ids(query, excluded=excluded | set(pool), limit=max(50, limit // 2)):
-        pool.setdefault(track_id, (MOOD_SOURCE,))
-    return pool
-
-
-def nearest_track_ids(
-    query: np.ndarray, *, excluded: set[int], limit: int, only: Q | None = None
-) -> list[int]:
-    """Catalog tracks nearest the mood, over the HNSW index (``only`` narrows them)."""
-    profiles = (
-        TrackProfile.objects.filter(embedding__isnull=False)
-        .filter(only if only is not None else Q())
-        .exclude(track_id__any=list(excluded))
-        .annotate(distance=CosineDistance("embedding", query))
-        .order_by("distance", "track_id")
-        .values_list("track_id", flat=True)
-    )
-    return nearest_rows(profiles, limit)
-
-
-def genre_or_artist_filter(*, genres: Sequence[str], artist_ids: Sequence[int]) -> Q:
-    """Profiles of tracks in any of ``genres`` (as genre or subgenre, lower-case) or by any of
-    ``artist_ids``; none when both are empty."""
-    lowered = [genre.lower() for genre in genres]
-    condition = Q(track__genre__in=lowered) | Q(track__subgenre__in=lowered) if lowered else Q(pk__in=[])
-    if artist_ids:
-        condition |= Q(track_id__in=TrackArtist.objects.filter(artist_id__in=artist_ids).values("track_id"))
-    return condition
 
 
 def vector_from_send(data: bytes) -> np.ndarray:
@@ -167,11 +51,11 @@ def profile_vectors(track_ids: Iterable[int]) -> dict[int, np.ndarray]:
     return {track_id: vector_from_send(data) for track_id, data in rows}
 
 
-@dataclass(frozen=True)
-class TrackRow:
+class TrackRow(NamedTuple):
     """What ranking and the track cards read of a candidate: plain values, no model instances.
 
-    Building ~600 Track/Album/Profile instances per request cost more than the ranking itself.
+    Building ~600 Track/Album/Profile instances per request cost more than the ranking itself (and
+    a tuple builds several times faster than a frozen dataclass).
     """
 
     id: int
@@ -196,52 +80,305 @@ class TrackRow:
         return getattr(self, f"profile_{name}") if value is None else value
 
 
-@dataclass(frozen=True)
-class PoolRow:
-    """One pooled track as ranking reads it: the track, its credited artists in order (id, name),
-    its profile embedding, this listener's recall weight (None when recall did not find it) and
-    its mood distribution (TRACK_MOODS order; None until the worker has computed it)."""
+# --- the whole pool in one statement ---------------------------------------------------------------
 
-    track: TrackRow
-    artists: list[tuple[int, str]]
-    embedding: np.ndarray
-    recall_weight: float | None
-    moods: list[float] | None = None
+# Tracks a listener is never offered: what they know, what they were served lately, what they
+# voted down, and the tracks and artists they said no to (a rejected genre is checked per row
+# by GENRE_BLOCKED, so nothing scans the catalog when nobody rejects one).
+EXCLUDED_CTE = """
+    rejected AS (SELECT kind, value FROM {taste} WHERE user_id = %(user)s AND NOT liked),
+    excluded AS (
+        SELECT track_id FROM {top} WHERE user_id = %(user)s
+        UNION SELECT track_id FROM {play} WHERE user_id = %(user)s
+        UNION SELECT i.track_id FROM {item} i
+               WHERE i.served_id IN (SELECT id FROM {served} WHERE user_id = %(user)s
+                                      ORDER BY created_at DESC, id DESC LIMIT %(window)s)
+        UNION SELECT track_id FROM {feedback} WHERE user_id = %(user)s AND kind = %(dislike)s
+        UNION SELECT t.id FROM {track} t JOIN rejected r ON r.kind = 'track' AND r.value = t.spotify_id
+        UNION SELECT ta.track_id FROM {link} ta JOIN {artist} a ON a.id = ta.artist_id
+                JOIN rejected r ON r.kind = 'artist' AND r.value = a.spotify_id
+        UNION SELECT unnest(%(also)s::bigint[])
+    ),
+    -- (genre, subgenre) patterns a rejected genre covers; '*' matches any.
+    blocked AS (
+        SELECT s.genre, s.subgenre
+          FROM rejected r
+          JOIN unnest(%(scope_value)s::text[], %(scope_genre)s::text[], %(scope_subgenre)s::text[])
+               AS s(value, genre, subgenre) ON s.value = lower(r.value)
+         WHERE r.kind = 'genre'
+        UNION SELECT lower(r.value), %(any)s FROM rejected r
+         WHERE r.kind = 'genre' AND NOT lower(r.value) = ANY(%(scoped)s::text[])
+        UNION SELECT %(any)s, lower(r.value) FROM rejected r
+         WHERE r.kind = 'genre' AND NOT lower(r.value) = ANY(%(scoped)s::text[])
+    )
+"""
+# Per pooled row: its genre is one the listener said no to. The first EXISTS runs once, so a
+# listener who rejected no genre costs nothing per row (and no track row is read for it).
+GENRE_BLOCKED = """(EXISTS (SELECT 1 FROM blocked)
+          AND EXISTS (SELECT 1 FROM {track} t JOIN blocked b ON b.genre IN (%(any)s::text, t.genre)
+                                                          AND b.subgenre IN (%(any)s::text, t.subgenre)
+                       WHERE t.id = {alias}.track_id))"""
 
 
-def pool_rows(*, user: User, track_ids: Sequence[int]) -> list[PoolRow]:
-    """Everything ranking reads of the pool in one round trip, in no particular order; tracks
-    without an embedding are left out. (Four ORM queries took ~3× as long.)"""
-    track, album, profile = Track._meta.db_table, Album._meta.db_table, TrackProfile._meta.db_table
-    link, artist, candidate = TrackArtist._meta.db_table, Artist._meta.db_table, Candidate._meta.db_table
-    sql = f"""
-        WITH credits AS (
-            SELECT ta.track_id, array_agg(ta.artist_id ORDER BY ta.position, ta.id) AS artist_ids,
-                   array_agg(a.name ORDER BY ta.position, ta.id) AS names
-              FROM {link} ta JOIN {artist} a ON a.id = ta.artist_id
-             WHERE ta.track_id = ANY(%(ids)s)
-             GROUP BY ta.track_id
-        )
-        SELECT t.id, t.spotify_id, t.name, COALESCE(al.name, ''), t.duration_ms, t.explicit, t.popularity,
-               t.genre, t.subgenre, t.valence, t.energy, t.acousticness, p.valence, p.energy,
-               COALESCE(al.image_url, ''), cr.artist_ids, cr.names, vector_send(p.embedding), c.weight, p.mood
-          FROM {track} t
-          JOIN {profile} p ON p.track_id = t.id AND p.embedding IS NOT NULL
-          LEFT JOIN {album} al ON al.id = t.album_id
-          LEFT JOIN credits cr ON cr.track_id = t.id
-          LEFT JOIN {candidate} c ON c.track_id = t.id AND c.user_id = %(user)s
-         WHERE t.id = ANY(%(ids)s)
-    """  # table names from models, values as parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"user": user.pk, "ids": list(track_ids)})
-        rows = cursor.fetchall()
-    return [
-        PoolRow(
-            track=TrackRow(*row[:15]),
-            artists=list(zip(row[15] or [], row[16] or [], strict=True)),
-            embedding=vector_from_send(row[17]),
-            recall_weight=row[18],
-            moods=row[19],
-        )
-        for row in rows
-    ]
+def _table_names() -> dict[str, str]:
+    return {
+        "top": TopTrack._meta.db_table,
+        "play": Play._meta.db_table,
+        "served": ServedList._meta.db_table,
+        "item": ServedItem._meta.db_table,
+        "feedback": Feedback._meta.db_table,
+        "taste": TastePreference._meta.db_table,
+        "track": Track._meta.db_table,
+        "link": TrackArtist._meta.db_table,
+        "artist": Artist._meta.db_table,
+        "album": Album._meta.db_table,
+        "profile": TrackProfile._meta.db_table,
+        "candidate": Candidate._meta.db_table,
+        "imported": ImportedTrack._meta.db_table,
+    }
+
+
+def _exclusion_params(*, user: User, repeat_window: int, also: Iterable[int]) -> dict[str, Any]:
+    scope_value, scope_genre, scope_subgenre = genre_scope_rows()
+    return {
+        "user": Int8(user.pk),  # as the column is: a small id sent as int2 steers the planner off its index
+        "window": repeat_window,
+        "dislike": Feedback.Kind.DISLIKE,
+        "also": sorted(set(also)),
+        "any": ANY,
+        "scoped": sorted(set(scope_value)),
+        "scope_value": scope_value,
+        "scope_genre": scope_genre,
+        "scope_subgenre": scope_subgenre,
+    }
+
+
+class ScoredPool:
+    """The pooled tracks as the statement returned them, read by column.
+
+    Ranking needs a few numbers per track for ~600 tracks and the full row for the ~8 it picks;
+    reading columns into arrays (and building rows only for the picks) keeps the client's share
+    of a turn to a millisecond or two instead of ten.
+    """
+
+    # Column positions in ``pool_scored``'s SELECT.
+    TRACK = slice(0, 15)
+    ID, DURATION, EXPLICIT, POPULARITY, GENRE, SUBGENRE = 0, 4, 5, 6, 7, 8
+    VALENCE, ENERGY, PROFILE_VALENCE, PROFILE_ENERGY = 9, 10, 12, 13
+    ARTIST_IDS, ARTIST_NAMES, ARTIST_SPOTIFY_IDS, SOURCES, RECALL_WEIGHT, MOODS = 15, 16, 17, 18, 19, 20
+    SIMILARITY = slice(21, 24)
+
+    def __init__(self, rows: list[tuple]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column(self, index: int) -> list:
+        return [row[index] for row in self.rows]
+
+    def floats(self, index: int) -> np.ndarray:
+        """A numeric column as float64, NaN where NULL."""
+        return np.array(self.column(index), dtype=np.float64).reshape(len(self.rows))
+
+    def affect(self, name: str) -> np.ndarray:
+        """Audio feature ``name`` (valence, energy) where the catalog has it, else the profile's estimate."""
+        own = self.floats(getattr(self, name.upper()))
+        return np.where(np.isnan(own), self.floats(getattr(self, f"PROFILE_{name.upper()}")), own)
+
+    def track(self, index: int) -> TrackRow:
+        return TrackRow(*self.rows[index][self.TRACK])
+
+    def artists(self, index: int) -> list[tuple[int, str]]:
+        row = self.rows[index]
+        return list(zip(row[self.ARTIST_IDS] or [], row[self.ARTIST_NAMES] or [], strict=True))
+
+    def artist_ids(self) -> list[tuple[int, ...]]:
+        return [tuple(ids) if ids else () for ids in self.column(self.ARTIST_IDS)]
+
+    def credits(self) -> dict[int, str]:
+        """Artist id → Spotify id, over every credited artist in the pool."""
+        return {
+            artist_id: spotify_id
+            for row in self.rows
+            for artist_id, spotify_id in zip(
+                row[self.ARTIST_IDS] or [], row[self.ARTIST_SPOTIFY_IDS] or [], strict=True
+            )
+        }
+
+    def sources(self) -> list[tuple[str, ...]]:
+        return [tuple(text.split(",")) if text else (MOOD_SOURCE,) for text in self.column(self.SOURCES)]
+
+    def similarity(self) -> np.ndarray:
+        """(n, 3): cosine similarity to the mood query, recent and top listening (NaN: none)."""
+        return np.array([row[self.SIMILARITY] for row in self.rows], dtype=np.float64).reshape(-1, 3)
+
+
+RECENT_PLAYS = 50  # the newest plays that make up "recent" listening
+IMPORTED_TOP = 50  # an imported download's most streamed tracks stand in for top tracks
+
+
+def pool_scored(
+    *,
+    user: User,
+    query: np.ndarray,
+    repeat_window: int,
+    limit: int,
+    also_excluded: Iterable[int] = (),
+    genres: Sequence[str] = (),
+    artist_ids: Sequence[int] = (),
+    focused: int = 200,
+) -> ScoredPool:
+    """The request's pool, scored against the mood and the listener's listening, in one statement.
+
+    The listener's ``limit`` recall candidates nearest the mood, then the catalog's nearest (half as
+    many, at least 50) over HNSW — or exactly, when the index comes back short (a small catalog,
+    dead entries) — none of them excluded; with ``genres`` or ``artist_ids``, also the ``focused``
+    nearest tracks of those genres (as genre or subgenre) or by those artists. Similarities are
+    computed by pgvector, so no vectors travel; the recent and top centroids are the mean of the
+    newest plays (skips left out) and of the short- and medium-term top tracks (without those, an
+    import's most streamed tracks).
+    """
+    sql = (
+        "WITH "
+        + EXCLUDED_CTE
+        + """,
+        cand AS (
+            SELECT c.track_id, c.sources, 0 AS branch, p.embedding <=> %(query)s::vector AS distance
+              FROM {candidate} c
+              JOIN {profile} p ON p.track_id = c.track_id AND p.embedding IS NOT NULL
+             WHERE c.user_id = %(user)s AND c.track_id NOT IN (SELECT track_id FROM excluded)
+               AND NOT """
+        + GENRE_BLOCKED.format(alias="p", track="{track}")
+        + """
+             ORDER BY distance, c.track_id LIMIT %(limit)s
+        ),
+        near_index AS (
+            SELECT p.track_id, p.embedding <=> %(query)s::vector AS distance
+              FROM {profile} p
+             WHERE p.embedding IS NOT NULL
+               AND p.track_id NOT IN (SELECT track_id FROM excluded)
+               AND p.track_id NOT IN (SELECT track_id FROM cand)
+               AND NOT """
+        + GENRE_BLOCKED.format(alias="p", track="{track}")
+        + """
+             ORDER BY p.embedding <=> %(query)s::vector LIMIT %(near)s
+        ),
+        near_exact AS (
+            SELECT p.track_id, p.embedding <=> %(query)s::vector AS distance
+              FROM {profile} p
+             WHERE p.embedding IS NOT NULL
+               AND p.track_id NOT IN (SELECT track_id FROM excluded)
+               AND p.track_id NOT IN (SELECT track_id FROM cand)
+               AND NOT """
+        + GENRE_BLOCKED.format(alias="p", track="{track}")
+        + """
+             ORDER BY (p.embedding <=> %(query)s::vector) + 0, p.track_id LIMIT %(near)s
+        ),
+        near AS (
+            SELECT track_id, distance FROM near_index WHERE (SELECT count(*) FROM near_index) >= %(near)s
+            UNION ALL
+            SELECT track_id, distance FROM near_exact WHERE (SELECT count(*) FROM near_index) < %(near)s
+        ),
+        -- A request that names genres or artists also gets their nearest tracks: the set comes
+        -- from the indexes (genre, subgenre, artist), then exactly by distance.
+        focused_ids AS (
+            SELECT id AS track_id FROM {track} WHERE %(narrows)s AND genre = ANY(%(genres)s::text[])
+            UNION
+            SELECT id FROM {track} WHERE %(narrows)s AND subgenre = ANY(%(genres)s::text[])
+            UNION
+            SELECT track_id FROM {link} WHERE %(narrows)s AND artist_id = ANY(%(artist_ids)s::bigint[])
+        ),
+        focused AS (
+            SELECT p.track_id, p.embedding <=> %(query)s::vector AS distance
+              FROM focused_ids f JOIN {profile} p ON p.track_id = f.track_id
+             WHERE p.embedding IS NOT NULL
+               AND p.track_id NOT IN (SELECT track_id FROM excluded)
+               AND p.track_id NOT IN (SELECT track_id FROM cand)
+               AND p.track_id NOT IN (SELECT track_id FROM near)
+               AND NOT """
+        + GENRE_BLOCKED.format(alias="p", track="{track}")
+        + """
+             ORDER BY (p.embedding <=> %(query)s::vector) + 0, p.track_id LIMIT %(focused)s
+        ),
+        pool AS (
+            SELECT track_id, sources, branch, distance FROM cand
+            UNION ALL SELECT track_id, NULL, 1, distance FROM near
+            UNION ALL SELECT track_id, NULL, 2, distance FROM focused
+        ),
+        recent AS (
+            SELECT avg(p.embedding) AS v
+              FROM (SELECT track_id FROM {play} WHERE user_id = %(user)s AND skipped IS NOT TRUE
+                     ORDER BY played_at DESC LIMIT %(recent)s) r
+              JOIN {profile} p ON p.track_id = r.track_id AND p.embedding IS NOT NULL
+        ),
+        top_ids AS (
+            SELECT track_id FROM {top}
+             WHERE user_id = %(user)s AND time_range IN ('short_term', 'medium_term')
+        ),
+        top_all AS (
+            SELECT track_id FROM top_ids
+            UNION ALL
+            (SELECT track_id FROM {imported}
+              WHERE user_id = %(user)s AND plays > 0 AND NOT banned AND NOT EXISTS (SELECT 1 FROM top_ids)
+              ORDER BY plays DESC, track_id LIMIT %(imported_top)s)
+        ),
+        top AS (
+            SELECT avg(p.embedding) AS v
+              FROM top_all x JOIN {profile} p ON p.track_id = x.track_id AND p.embedding IS NOT NULL
+        ),
+        -- Recall's weight for every pooled track it found (near ones too): one pass, then hashed.
+        weights AS MATERIALIZED (SELECT track_id, weight FROM {candidate} WHERE user_id = %(user)s)
+        SELECT t.id, t.spotify_id, t.name, t.album_name, t.duration_ms, t.explicit, t.popularity,
+               t.genre, t.subgenre, t.valence, t.energy, t.acousticness, t.profile_valence, t.profile_energy,
+               t.album_image, cr.artist_ids, cr.names, cr.spotify_ids,
+               array_to_string(ARRAY(SELECT jsonb_array_elements_text(pool.sources)), ','),
+               weights.weight,
+               t.mood,
+               1 - pool.distance,
+               1 - (t.embedding <=> (SELECT v FROM recent)),
+               1 - (t.embedding <=> (SELECT v FROM top))
+          FROM pool
+          -- Row by row over the primary keys (OFFSET 0 keeps the planner from hashing the catalog):
+          -- the cost follows the pool, not the catalog's size.
+          CROSS JOIN LATERAL (
+              SELECT t.*, COALESCE(al.name, '') AS album_name, COALESCE(al.image_url, '') AS album_image,
+                     p.valence AS profile_valence, p.energy AS profile_energy, p.mood, p.embedding
+                FROM {track} t
+                JOIN {profile} p ON p.track_id = t.id
+                LEFT JOIN {album} al ON al.id = t.album_id
+               WHERE t.id = pool.track_id
+              OFFSET 0
+          ) t
+          LEFT JOIN LATERAL (
+              SELECT array_agg(ta.artist_id ORDER BY ta.position, ta.id) AS artist_ids,
+                     array_agg(a.name ORDER BY ta.position, ta.id) AS names,
+                     array_agg(a.spotify_id ORDER BY ta.position, ta.id) AS spotify_ids
+                FROM {link} ta JOIN {artist} a ON a.id = ta.artist_id
+               WHERE ta.track_id = pool.track_id
+              OFFSET 0
+          ) cr ON true
+          LEFT JOIN weights ON weights.track_id = pool.track_id
+         ORDER BY pool.branch, pool.distance, pool.track_id
+    """
+    ).format(**_table_names())  # table names from the models, values as parameters
+    params = _exclusion_params(user=user, repeat_window=repeat_window, also=also_excluded)
+    params.update(
+        query=vector_text(query),
+        limit=limit,
+        near=max(50, limit // 2),
+        recent=RECENT_PLAYS,
+        imported_top=IMPORTED_TOP,
+        narrows=bool(genres or artist_ids),
+        genres=[genre.lower() for genre in genres],
+        artist_ids=list(artist_ids),
+        focused=focused,
+    )
+    with server_bound_cursor(binary=True) as cursor:
+        cursor.execute(sql, params)
+        return ScoredPool(cursor.fetchall())
+
+
+def vector_text(vector: np.ndarray) -> str:
+    """pgvector's text form; ``repr`` of a float32 round-trips exactly."""
+    return "[" + ",".join(map(repr, np.asarray(vector, dtype=np.float32).tolist())) + "]"

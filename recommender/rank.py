@@ -76,6 +76,9 @@ class CandidateArrays:
     feedback: np.ndarray  # in [-1, 1]: 👍/saved up, 👎/skip down
     recall_weight: np.ndarray  # in [0, 1]: how strongly recall tied the track to the listener
     explicit: np.ndarray
+    # (n, 3) cosine similarity to the mood query, recent and top listening, when PostgreSQL scored
+    # the pool (NaN columns: no such listening); ``embeddings`` may then be empty.
+    similarity: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.artists)
@@ -135,20 +138,26 @@ def feedback_scores(
 def score_parts(
     candidates: CandidateArrays,
     *,
-    query: np.ndarray,
-    recent: np.ndarray | None,
-    top: np.ndarray | None,
+    query: np.ndarray | None = None,
+    recent: np.ndarray | None = None,
+    top: np.ndarray | None = None,
     target: np.ndarray,
     weights: Weights,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Total score and its weighted parts (kept for explanations and the served-list record)."""
     n = len(candidates)
     zeros = np.zeros(n)
-    emb = candidates.embeddings
+    if candidates.similarity is not None:
+        emotion, near_recent, near_top = (np.nan_to_num(column) for column in candidates.similarity.T)
+    else:
+        emb = candidates.embeddings
+        emotion = emb @ query if query is not None else zeros
+        near_recent = emb @ recent if recent is not None else zeros
+        near_top = emb @ top if top is not None else zeros
     parts = {
-        "emotion": weights.alpha * (emb @ query),
-        "recent": weights.beta * (emb @ recent) if recent is not None else zeros,
-        "top": weights.gamma * (emb @ top) if top is not None else zeros,
+        "emotion": weights.alpha * emotion,
+        "recent": weights.beta * near_recent,
+        "top": weights.gamma * near_top,
         "fit": weights.fit * mood_fit(candidates.moods, target),
         "popularity": weights.popularity
         * np.where(np.isnan(candidates.popularity), 0.5, np.clip(candidates.popularity, 0, 100) / 100),

@@ -9,12 +9,15 @@ with its weights and score parts, so feedback can point at it and the admin can 
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from catalog.explicit import UNKNOWN_NOTE, explicit_masks
 from mood.encoder import DIMENSIONS, embed_text
@@ -23,18 +26,9 @@ from mood.perception import EmotionEstimate
 from mood.target import avoided_track_moods, listening_target, mood_centre, target_moods, target_without
 from mood.track_mood import TRACK_MOODS
 from recommender.explain import recommended_track
-from recommender.models import Feedback, MoodStrategy, ServedItem, ServedList
-from recommender.pool import (
-    MOOD_SOURCE,
-    PoolRow,
-    TrackRow,
-    excluded_track_ids,
-    genre_or_artist_filter,
-    nearest_track_ids,
-    pool_gather,
-    pool_rows,
-    profile_vectors,
-)
+from recommender.listener_state import ListenerState, liked_artist_ids, listener_state_get
+from recommender.models import Feedback, MoodStrategy, ServedItem, ServedList, TastePreference
+from recommender.pool import ScoredPool, pool_scored, profile_vectors
 from recommender.rank import (
     CandidateArrays,
     Weights,
@@ -45,15 +39,6 @@ from recommender.rank import (
     preference_scores,
     score_parts,
     select,
-)
-from recommender.recall import has_listening_history
-from recommender.selectors import (
-    effective_weights_get,
-    feedback_totals_get,
-    history_centroids_get,
-    last_served_bucket_get,
-    liked_tastes_get,
-    listener_settings_get,
 )
 from recommender.types import RecommendedTrack
 from spotify.tasks import album_art_fill
@@ -100,6 +85,7 @@ def recommend_tracks(
     focus: Focus | None = None,
     moods: Sequence[float] | None = None,
     avoid_moods: Iterable[str] = (),
+    state: ListenerState | None = None,
 ) -> list[RecommendedTrack]:
     """Up to ``count`` tracks new to ``user`` that fit the mood, each with its reasons.
 
@@ -111,11 +97,14 @@ def recommend_tracks(
     ``moods`` is the mix of track moods to aim at (``mood.target``); by default it follows from
     the label, the words and, to lift, the listener's setting. ``avoid_moods`` (track moods or
     the moods listeners name, "sadness") are taken out of the aim, and tracks that most likely
-    carry one of them are never picked.
+    carry one of them are never picked. ``state`` is the listener as read at the start of the
+    turn (``listener_state_get``), read here when not given.
+
+    Three statements in all: the listener, the scored pool, the record.
     """
     rng = rng if rng is not None else np.random.default_rng()
-    settings = listener_settings_get(user=user)
-    weights = effective_weights_get(user=user, settings=settings)
+    state = state or listener_state_get(user=user)
+    settings, weights = state.settings, state.weights
     strategy = strategy or settings.mood_strategy
     allow_explicit = settings.allow_explicit if allow_explicit is None else allow_explicit
     lift = strategy == MoodStrategy.LIFT and valence < 0.2
@@ -127,28 +116,31 @@ def recommend_tracks(
     target = target_without(target, avoided)
     query = _aim(label=label, target=target, text=text)
     focus = focus or Focus()
-    excluded = (
-        excluded_track_ids(user=user, repeat_window=weights.repeat_window)
-        | set(exclude_track_ids)
-        | set(focus.seed_track_ids)
-    )
     query = _seeded_query(query, focus.seed_track_ids)
-    pool = _pool(user=user, query=query, excluded=excluded, limit=weights.candidate_pool, focus=focus)
-    if not pool:
+    pool = pool_scored(
+        user=user,
+        query=query,
+        repeat_window=weights.repeat_window,
+        limit=weights.candidate_pool,
+        also_excluded=[*exclude_track_ids, *focus.seed_track_ids],
+        genres=focus.genres,
+        artist_ids=focus.artist_ids,
+        focused=FOCUSED_EXTRA,
+    )
+    if not len(pool):
         return []
-    cold_start = not has_listening_history(user=user)
-    arrays, rows = _candidate_arrays(user=user, pool=pool)
-    recent, top = history_centroids_get(user=user)
-    scores, parts = score_parts(arrays, query=query, recent=recent, top=top, target=target, weights=weights)
+    cold_start = not state.has_history
+    explicitness = explicit_masks(pool.column(pool.EXPLICIT))
+    arrays = _candidate_arrays(state=state, pool=pool, explicit=explicitness.explicit)
+    scores, parts = score_parts(arrays, target=target, weights=weights)
 
     allowed = np.ones(len(arrays), dtype=bool) if allow_explicit else ~arrays.explicit
-    allowed &= _focus_mask(arrays, [row.track for row in rows], focus, allowed)
+    allowed &= _focus_mask(pool, arrays, focus, allowed)
     allowed &= ~carries_mood(arrays.moods, avoided)
-    bucket, bucket_bonus = _bucket_choice(user=user, arrays=arrays, weights=weights, rng=rng)
+    bucket, bucket_bonus = _bucket_choice(state=state, arrays=arrays, weights=weights, rng=rng)
     shares = None if cold_start else settings.source_shares
     if cold_start:
         weights = replace(weights, temperature=max(weights.temperature, 0.15))  # variety over a thin signal
-    explicitness = explicit_masks([row.track for row in rows])
     if allow_explicit:
         chosen = select(
             scores + bucket_bonus,
@@ -185,11 +177,11 @@ def recommend_tracks(
 
     picks = [
         recommended_track(
-            rows[index].track,
-            rows[index].artists,
+            pool.track(index),
+            pool.artists(index),
             score=float(scores[index]),
             parts={name: float(values[index]) for name, values in parts.items()},
-            sources=list(pool[rows[index].track.id]),
+            sources=list(arrays.sources[index]),
             valence=arrays.valence[index],
             energy=arrays.energy[index],
             moods=arrays.moods[index],
@@ -249,20 +241,6 @@ def _aim(*, label: str, target: np.ndarray, text: str) -> np.ndarray:
     return embed_text(mood_query_text(words, 2 * valence - 1, 2 * energy - 1, text))
 
 
-def _pool(
-    *, user: User, query: np.ndarray, excluded: set[int], limit: int, focus: Focus
-) -> dict[int, tuple[str, ...]]:
-    """The request's pool; a narrowing focus adds the asked-for genres' and artists' nearest tracks."""
-    pool = pool_gather(user=user, query=query, excluded=excluded, limit=limit)
-    if focus.narrows:
-        only = genre_or_artist_filter(genres=focus.genres, artist_ids=focus.artist_ids)
-        for track_id in nearest_track_ids(
-            query, excluded=excluded | set(pool), limit=FOCUSED_EXTRA, only=only
-        ):
-            pool.setdefault(track_id, (MOOD_SOURCE,))
-    return pool
-
-
 def _seeded_query(query: np.ndarray, seed_track_ids: Sequence[int]) -> np.ndarray:
     """The mood query pulled ``SEED_PULL`` of the way toward the seed tracks' mean sound, unit length."""
     if not seed_track_ids:
@@ -274,61 +252,63 @@ def _seeded_query(query: np.ndarray, seed_track_ids: Sequence[int]) -> np.ndarra
     return (mixed / (np.linalg.norm(mixed) or 1.0)).astype(np.float32)
 
 
-def _candidate_arrays(
-    *, user: User, pool: dict[int, tuple[str, ...]]
-) -> tuple[CandidateArrays, list[PoolRow]]:
-    """The pool as ranking reads it: aligned arrays and rows, in pool order, embedded tracks only."""
-    by_id = {row.track.id: row for row in pool_rows(user=user, track_ids=list(pool))}
-    rows = [by_id[track_id] for track_id in pool if track_id in by_id]
-    tracks = [row.track for row in rows]
-    track_ids = [track.id for track in tracks]
-    artists = [tuple(artist_id for artist_id, _ in row.artists) for row in rows]
-    liked_genres, liked_artists = liked_tastes_get(user=user, track_ids=track_ids)
-    per_track, per_artist = feedback_totals_get(user=user)
-    embeddings = np.array([row.embedding for row in rows], dtype=np.float32).reshape(-1, DIMENSIONS)
-    norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
-    arrays = CandidateArrays(
-        embeddings=embeddings / np.where(norms == 0, 1, norms),
-        valence=_floats(track.affect("valence") for track in tracks),
-        energy=_floats(track.affect("energy") for track in tracks),
+def _candidate_arrays(*, state: ListenerState, pool: ScoredPool, explicit: np.ndarray) -> CandidateArrays:
+    """The pool as ranking reads it: aligned arrays, in pool order."""
+    artists = pool.artist_ids()
+    liked_genres = {genre.lower() for genre in state.liked(TastePreference.Kind.GENRE)}
+    unknown_moods = [np.nan] * len(TRACK_MOODS)
+    return CandidateArrays(
+        embeddings=np.zeros((0, DIMENSIONS), dtype=np.float32),
+        similarity=pool.similarity(),
+        valence=pool.affect("valence"),
+        energy=pool.affect("energy"),
         moods=np.array(
-            [row.moods if row.moods else [np.nan] * len(TRACK_MOODS) for row in rows], dtype=np.float64
+            [moods or unknown_moods for moods in pool.column(pool.MOODS)], dtype=np.float64
         ).reshape(-1, len(TRACK_MOODS)),
-        popularity=_floats(track.popularity for track in tracks),
+        popularity=pool.floats(pool.POPULARITY),
         artists=artists,
-        sources=[pool[track_id] for track_id in track_ids],
+        sources=pool.sources(),
         preference=preference_scores(
-            [track.genre for track in tracks], artists, liked_genres=liked_genres, liked_artists=liked_artists
+            pool.column(pool.GENRE),
+            artists,
+            liked_genres=liked_genres,
+            liked_artists=liked_artist_ids(state, pool.credits()) if state.liked("artist") else set(),
         ),
-        feedback=feedback_scores(track_ids, artists, per_track=per_track, per_artist=per_artist),
-        recall_weight=_floats(0.0 if row.recall_weight is None else row.recall_weight for row in rows),
-        explicit=explicit_masks(tracks).explicit,
+        feedback=feedback_scores(
+            pool.column(pool.ID),
+            artists,
+            per_track=state.feedback_per_track,
+            per_artist=state.feedback_per_artist,
+        ),
+        recall_weight=np.nan_to_num(pool.floats(pool.RECALL_WEIGHT), nan=0.0),
+        explicit=explicit,
     )
-    return arrays, rows
 
 
-def _focus_mask(
-    arrays: CandidateArrays, tracks: Sequence[TrackRow], focus: Focus, allowed: np.ndarray
-) -> np.ndarray:
+def _focus_mask(pool: ScoredPool, arrays: CandidateArrays, focus: Focus, allowed: np.ndarray) -> np.ndarray:
     """Tracks the focus asks for; everything when the pool holds none of them (the caller says so)."""
-    mask = np.ones(len(tracks), dtype=bool)
+    mask = np.ones(len(pool), dtype=bool)
     if focus.max_duration_ms:
-        mask &= np.array([0 < track.duration_ms <= focus.max_duration_ms for track in tracks])
+        durations = pool.floats(pool.DURATION)
+        mask &= (durations > 0) & (durations <= focus.max_duration_ms)
     if not focus.narrows:
         return mask
     genres = {genre.lower() for genre in focus.genres}
     artist_ids = set(focus.artist_ids)
     wanted = np.array(
         [
-            track.genre.lower() in genres or track.subgenre.lower() in genres or bool(set(names) & artist_ids)
-            for track, names in zip(tracks, arrays.artists, strict=True)
-        ]
+            genre.lower() in genres or subgenre.lower() in genres or bool(set(names) & artist_ids)
+            for genre, subgenre, names in zip(
+                pool.column(pool.GENRE), pool.column(pool.SUBGENRE), arrays.artists, strict=True
+            )
+        ],
+        dtype=bool,
     )
     return mask & wanted if (mask & wanted & allowed).any() else mask
 
 
 def _bucket_choice(
-    *, user: User, arrays: CandidateArrays, weights: Weights, rng: np.random.Generator
+    *, state: ListenerState, arrays: CandidateArrays, weights: Weights, rng: np.random.Generator
 ) -> tuple[int | None, np.ndarray]:
     """A diversity bucket for this request and the sampling bonus it gives its tracks.
 
@@ -338,19 +318,14 @@ def _bucket_choice(
     """
     if weights.buckets <= 1:
         return None, np.zeros(len(arrays))
-    bucket = choose_bucket(rng, weights.buckets, avoid=last_served_bucket_get(user=user))
+    bucket = choose_bucket(rng, weights.buckets, avoid=state.last_bucket)
     in_bucket = artist_buckets(arrays.artists, weights.buckets) == bucket
     return bucket, np.where(in_bucket, max(weights.temperature, 0.02), 0.0)
-
-
-def _floats(values: Iterable[float | int | None]) -> np.ndarray:
-    return np.array([np.nan if value is None else float(value) for value in values], dtype=np.float64)
 
 
 # --- writes ---------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def _record(
     *,
     user: User,
@@ -367,39 +342,83 @@ def _record(
 ) -> list[RecommendedTrack]:
     """Store the list as served, with the weights in force; the picks come back with their item ids.
 
-    Picks whose album has no cover yet get one looked up after the commit (``album_art_fill``), so
-    they show it from the next reload; a broker hiccup then never costs the list.
+    One statement (the list and its items together, so never one without the other). Picks whose
+    album has no cover yet get one looked up after the commit (``album_art_fill``), so they show it
+    from the next reload; a broker hiccup then never costs the list.
     """
-    served = ServedList.objects.create(
-        user=user,
-        request_text=text[:2000],
-        mood_label=label,
-        valence=valence,
-        arousal=arousal,
-        strategy=strategy,
-        track_mood=track_mood,
-        bucket=bucket,
-        weights=vars(weights),
-        cold_start=cold_start,
-    )
-    items = ServedItem.objects.bulk_create(
-        [
-            ServedItem(
-                served=served,
-                track_id=pick.track_id,
-                position=position,
-                score=pick.score,
-                parts=pick.parts,
-                sources=pick.sources,
-                explanation=pick.reason[:300],
-            )
-            for position, pick in enumerate(picks)
-        ]
-    )
-    coverless = [pick.track_id for pick in picks if not pick.image]
+    served, item = ServedList._meta.db_table, ServedItem._meta.db_table
+    sql = f"""
+        WITH served AS (
+            INSERT INTO {served} (user_id, created_at, request_text, mood_label, track_mood, valence,
+                                  arousal, strategy, bucket, weights, cold_start)
+            VALUES (%(user)s, %(now)s, %(text)s, %(label)s, %(track_mood)s, %(valence)s, %(arousal)s,
+                    %(strategy)s, %(bucket)s, %(weights)s::jsonb, %(cold_start)s)
+            RETURNING id
+        )
+        INSERT INTO {item} (served_id, track_id, position, score, parts, sources, explanation)
+        SELECT served.id, x.track_id, x.position, x.score, x.parts, x.sources, x.explanation
+          FROM served, unnest(%(tracks)s::bigint[], %(positions)s::smallint[], %(scores)s::float8[],
+                              %(parts)s::jsonb[], %(sources)s::jsonb[], %(explanations)s::text[])
+               AS x(track_id, position, score, parts, sources, explanation)
+        RETURNING id, position
+    """  # table names from the models, values as parameters
+    params: dict[str, Any] = {
+        "user": user.pk,
+        "now": timezone.now(),
+        "text": text[:2000],
+        "label": label,
+        "track_mood": track_mood,
+        "valence": valence,
+        "arousal": arousal,
+        "strategy": strategy,
+        "bucket": bucket,
+        "weights": json.dumps(vars(weights)),
+        "cold_start": cold_start,
+        "tracks": [pick.track_id for pick in picks],
+        "positions": list(range(len(picks))),
+        "scores": [float(pick.score) for pick in picks],
+        "parts": [json.dumps(pick.parts) for pick in picks],
+        "sources": [json.dumps(pick.sources) for pick in picks],
+        "explanations": [pick.reason[:300] for pick in picks],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        item_ids = dict((position, item_id) for item_id, position in cursor.fetchall())
+    coverless = covers_to_ask([pick.track_id for pick in picks if not pick.image])
     if coverless:
-        transaction.on_commit(lambda: album_art_fill.delay(coverless), robust=True)
-    return [replace(pick, served_item_id=item.pk) for pick, item in zip(picks, items, strict=True)]
+        transaction.on_commit(
+            # argsrepr: Celery's own repr of the ids cost ~5 ms a turn.
+            lambda: album_art_fill.apply_async(  # type: ignore[call-arg]  # the stubs lack argsrepr
+                (coverless,), argsrepr=f"({len(coverless)} tracks)"
+            ),
+            robust=True,
+        )
+    return [replace(pick, served_item_id=item_ids[position]) for position, pick in enumerate(picks)]
+
+
+COVER_ASK_AGAIN_SECONDS = 300.0
+_covers_asked: dict[int, float] = {}  # track id → when this process last asked the worker for its cover
+
+
+def covers_to_ask(track_ids: Sequence[int], *, now: float | None = None) -> list[int]:
+    """Of some coverless tracks, those this process has not asked the worker about lately.
+
+    A popular track is served many times a minute; one lookup per few minutes is plenty (the
+    worker's own call then fills it for everyone), and the broker is spared a task per turn.
+    """
+    now = time.monotonic() if now is None else now
+    if len(_covers_asked) > 20_000:
+        for track_id, asked in list(_covers_asked.items()):
+            if now - asked > COVER_ASK_AGAIN_SECONDS:
+                _covers_asked.pop(track_id, None)
+    fresh = [
+        t
+        for t in track_ids
+        if now - _covers_asked.get(t, -COVER_ASK_AGAIN_SECONDS) >= COVER_ASK_AGAIN_SECONDS
+    ]
+    for track_id in fresh:
+        _covers_asked[track_id] = now
+    return fresh
 
 
 def feedback_record(*, user: User, track_id: int, kind: str, served_item_id: int | None = None) -> Feedback:

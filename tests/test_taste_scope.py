@@ -9,8 +9,10 @@ from django.conf import settings
 
 from catalog.demo_files import catalog_file_read
 from catalog.genres import GENRE_ALIASES, GENRE_SCOPES, genre_matches, genre_named
+from mood.encoder import embed_text
 from recommender.models import ListenerSettings
-from recommender.pool import excluded_track_ids
+from recommender.pool import pool_scored
+from recommender.profiles import track_profiles_refresh
 from recommender.tastes import taste_constraints, taste_remember
 from tests.factories import TrackFactory
 
@@ -58,12 +60,16 @@ def test_no_more_rap_leaves_out_rap_wherever_it_is_filed(alice) -> None:
     ]
     jazz = TrackFactory.create(genre="jazz", subgenre="smooth")
 
+    track_profiles_refresh()
+    query = embed_text("something to play")
+    everything = set(pool_scored(user=alice, query=query, repeat_window=5, limit=50).column(0))
+
     taste_remember(user=alice, kind="genre", value="rap", liked=False, source="chat")
     taste_remember(user=alice, kind="genre", value="jazz", liked=False, source="chat")
-    excluded = excluded_track_ids(user=alice, repeat_window=5)
+    pooled = set(pool_scored(user=alice, query=query, repeat_window=5, limit=50).column(0))
 
-    assert {t.pk for t in rap} | {jazz.pk} <= excluded
-    assert not {t.pk for t in kept} & excluded
+    assert everything == {t.pk for t in [*rap, *kept, jazz]}
+    assert pooled == {t.pk for t in kept}
 
 
 @pytest.mark.django_db

@@ -85,10 +85,11 @@ def run_turn(
             emit(frame)
 
     try:
-        conversation: Conversation = services.conversation_get_or_create(user=user)
-        memory = selectors.agent_memory(conversation=conversation)
+        context = selectors.turn_context(user=user)
+        conversation: Conversation = context.conversation or services.conversation_get_or_create(user=user)
+        memory = context.memory
         client = LLMClient() if llm_settings() is not None else None
-        mood, result.llm_seconds = _perceive(conversation, text, client)
+        mood, result.llm_seconds = _perceive(context, text, client)
         guess = classify_intent(text)
         quiet = mood_is_noise(text, guess)
         message = services.listener_message_create(
@@ -112,7 +113,7 @@ def run_turn(
         or playlist_needed([tuple(call) for call in memory.pending]),
         dry_run=dry_run,
     )
-    settled = playlist_writes.settled_untold(user=user)
+    settled = playlist_writes.settled_untold(user=user) if context.settled_waiting else []
     reply: str | None = None
     meta: dict = {}
     late_error: ErrorEvent | None = None
@@ -168,11 +169,11 @@ def _respond_with_llm(
 
 
 def _perceive(
-    conversation: Conversation, text: str, client: LLMClient | None
+    turn: selectors.TurnContext, text: str, client: LLMClient | None
 ) -> tuple[EmotionEstimate, float]:
     """The mood of ``text`` and the seconds spent waiting on the LLM for it (0 offline)."""
-    context = selectors.recent_listener_texts(conversation=conversation, limit=3)
-    previous = selectors.latest_mood(conversation=conversation)
+    context = list(turn.recent_texts)
+    previous = turn.previous_mood
     if previous is not None and previous.corrected_at is not None and context:
         # The listener told us what that message meant: its words no longer colour this reading.
         context = context[:-1]

@@ -10,12 +10,17 @@ import pytest
 
 from catalog.models import Album
 from chat.cards import TrackCard, cards_stored
-from chat.selectors import conversation_messages
+from recommender import services as recommender_services
 from recommender.services import recommend_tracks
 from spotify.tasks import album_art_fill
-from tests.factories import ConversationFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def nothing_asked_yet(monkeypatch):
+    """Each test starts as a fresh web process would: no cover asked for yet."""
+    monkeypatch.setattr(recommender_services, "_covers_asked", {})
 
 
 def cover(album_id: int) -> str:
@@ -35,7 +40,7 @@ def test_a_served_pick_carries_its_albums_cover_on_its_card(
         Album.objects.filter(pk=album.pk).update(image_url=cover(album.pk))
 
     with (
-        mock.patch.object(album_art_fill, "delay") as delay,
+        mock.patch.object(album_art_fill, "apply_async") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         picks = calm_picks(alice)
@@ -52,81 +57,20 @@ def test_picks_without_a_cover_are_looked_up_after_the_list_is_stored(
     alice, small_catalog, django_capture_on_commit_callbacks
 ):
     with (
-        mock.patch.object(album_art_fill, "delay") as delay,
+        mock.patch.object(album_art_fill, "apply_async") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         picks = calm_picks(alice)
 
     assert picks and all(pick.image == "" for pick in picks)
     assert all("image" not in card for card in cards_stored(TrackCard.from_pick(pick) for pick in picks))
-    delay.assert_called_once_with([pick.track_id for pick in picks])
+    delay.assert_called_once()
+    assert delay.call_args.args == (([pick.track_id for pick in picks],),)
 
 
-def stored_cards(tracks, **extra) -> list[dict]:
-    return [
-        {"kind": "named", "track_id": t.pk, "spotify_id": t.spotify_id, "name": t.name, **extra}
-        for t in tracks
-    ]
-
-
-def test_history_shows_a_cover_found_after_the_message_was_stored(alice, small_catalog):
-    first, second, third = list({t.album_id: t for t in small_catalog}.values())[:3]  # three albums
-    conversation = ConversationFactory.create(user=alice)
-    MessageFactory.create(
-        conversation=conversation, role="assistant", tracks=stored_cards([first, second, third])
-    )
-    Album.objects.filter(pk__in=[first.album_id, second.album_id]).update(
-        image_url="https://i.scdn.co/image/x"
-    )
-
-    (message,) = conversation_messages(user=alice)
-
-    assert [card.image for card in message.tracks] == ["https://i.scdn.co/image/x"] * 2 + [""]
-
-
-def test_a_card_stored_with_a_cover_keeps_it(alice, small_catalog):
-    conversation = ConversationFactory.create(user=alice)
-    track = small_catalog[0]
-    kept = "https://i.scdn.co/image/the-one-it-was-sent-with"
-    MessageFactory.create(
-        conversation=conversation, role="assistant", tracks=stored_cards([track], image=kept)
-    )
-    Album.objects.filter(pk=track.album_id).update(image_url=cover(track.album_id))
-
-    (message,) = conversation_messages(user=alice)
-
-    assert message.tracks[0].image == kept
-
-
-@pytest.mark.parametrize("messages", [1, 6])
-def test_covers_in_history_cost_no_query_per_message(
-    alice, small_catalog, messages, django_assert_num_queries
-):
-    conversation = ConversationFactory.create(user=alice)
-    for n in range(messages):
-        tracks = small_catalog[(n * 4) % len(small_catalog) :][:4]
-        MessageFactory.create(conversation=conversation, role="assistant", tracks=stored_cards(tracks))
-    Album.objects.update(image_url="https://i.scdn.co/image/late")
-
-    with django_assert_num_queries(2):  # the conversation, its messages with their cards' covers
-        shown = conversation_messages(user=alice)
-
-    assert len(shown) == messages
-    assert all(card.image == "https://i.scdn.co/image/late" for message in shown for card in message.tracks)
-
-
-def test_a_cover_that_is_not_a_web_address_is_not_shown():
-    card = TrackCard(spotify_id="sp1", name="Song", kind="named", image="javascript:alert(1)")
-    assert card.image == "" and "image" not in card.stored()
-
-
-def test_odd_stored_rows_do_not_break_reading_covers(alice, small_catalog):
-    conversation = ConversationFactory.create(user=alice)
-    MessageFactory.create(conversation=conversation, role="assistant", tracks={"not": "a list"})
-    MessageFactory.create(conversation=conversation, role="assistant", tracks=["junk", 3, None])
-    MessageFactory.create(conversation=conversation, role="assistant", tracks=stored_cards(small_catalog[:1]))
-    Album.objects.update(image_url="https://i.scdn.co/image/late")
-
-    shown = conversation_messages(user=alice)
-
-    assert [len(m.tracks) for m in shown] == [0, 0, 1] and shown[2].tracks[0].image.endswith("/late")
+def test_a_cover_is_asked_for_once_in_a_while_not_on_every_list():
+    now = 1000.0
+    assert recommender_services.covers_to_ask([1, 2], now=now) == [1, 2]
+    assert recommender_services.covers_to_ask([2, 3], now=now + 1) == [3]  # 2 was asked a moment ago
+    later = now + recommender_services.COVER_ASK_AGAIN_SECONDS + 2
+    assert recommender_services.covers_to_ask([1, 2, 3], now=later) == [1, 2, 3]

@@ -18,6 +18,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Override to run two suites at once against one server (each gets its own database).
 TEST_DATABASE_NAME = env_str("TEST_DATABASE_NAME", "test_personalais")
 DATABASES["default"]["TEST"] = {"NAME": TEST_DATABASE_NAME}
+# Servers and workers the tests start close their connections at once, so the test database can
+# be dropped the moment they stop.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 if env_bool("PERSONALAIS_USE_TEST_DATABASE", False):
     # A worker/server subprocess started by the tests talks to the test database directly.
     DATABASES["default"]["NAME"] = TEST_DATABASE_NAME

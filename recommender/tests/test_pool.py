@@ -1,3 +1,5 @@
+"""The pool statement: what a request considers, what it leaves out, and how it scores them."""
+
 from __future__ import annotations
 
 import struct
@@ -6,17 +8,8 @@ import numpy as np
 import pytest
 
 from recommender.models import Feedback, TastePreference, TrackProfile
-from recommender.pool import (
-    MOOD_SOURCE,
-    TrackRow,
-    excluded_track_ids,
-    genre_or_artist_filter,
-    nearest_track_ids,
-    pool_gather,
-    pool_rows,
-    profile_vectors,
-    vector_from_send,
-)
+from recommender.pool import MOOD_SOURCE, ScoredPool, TrackRow, pool_scored, profile_vectors, vector_from_send
+from spotify.models import TimeRange
 from tests.factories import (
     ArtistFactory,
     CandidateFactory,
@@ -26,6 +19,7 @@ from tests.factories import (
     TastePreferenceFactory,
     TopTrackFactory,
     TrackArtistFactory,
+    TrackFactory,
 )
 
 
@@ -36,6 +30,21 @@ def by_name(small_catalog):
 
 def names_of(track_ids, by_name) -> set[str]:
     return {name for name, track in by_name.items() if track.pk in track_ids}
+
+
+def pooled(user, query, **options) -> ScoredPool:
+    options.setdefault("repeat_window", 5)
+    options.setdefault("limit", 50)
+    return pool_scored(user=user, query=query, **options)
+
+
+def ids_of(pool: ScoredPool) -> list[int]:
+    return pool.column(pool.ID)
+
+
+def unit(vector) -> np.ndarray:
+    vector = np.asarray(vector, dtype=np.float64)
+    return vector / np.linalg.norm(vector)
 
 
 def test_it_decodes_pgvectors_binary_form():
@@ -57,7 +66,7 @@ def test_it_reads_profile_vectors_as_they_are_stored(small_catalog):
     assert profile_vectors([]) == {}
 
 
-def test_it_excludes_what_the_listener_knows_was_served_lately_or_rejected(alice, charlie, by_name):
+def test_it_leaves_out_what_the_listener_knows_was_served_lately_or_rejected(alice, charlie, by_name):
     TopTrackFactory.create(user=alice, track=by_name["Rainy Window"])
     PlayFactory.create(user=alice, track=by_name["Quiet Harbour"])
     FeedbackFactory.create(user=alice, track=by_name["Sunburst"], kind=Feedback.Kind.DISLIKE)
@@ -72,10 +81,12 @@ def test_it_excludes_what_the_listener_knows_was_served_lately_or_rejected(alice
         TastePreferenceFactory.create(user=alice, kind=kind, value=value, liked=liked)
     for name in ("Road Trip", "Summer Crush"):  # two lists, oldest first
         ServedItemFactory.create(served__user=alice, track=by_name[name])
+    query = profile_vectors([by_name["Tea at Dawn"].pk])[by_name["Tea at Dawn"].pk]
+    everything = {track.pk for track in by_name.values()}
 
-    excluded = excluded_track_ids(user=alice, repeat_window=1)
+    left_out = everything - set(ids_of(pooled(alice, query, repeat_window=1)))
 
-    assert names_of(excluded, by_name) == {
+    assert names_of(left_out, by_name) == {
         "Rainy Window",
         "Quiet Harbour",
         "Sunburst",
@@ -85,69 +96,113 @@ def test_it_excludes_what_the_listener_knows_was_served_lately_or_rejected(alice
         "Blue Note Evening",
         "Summer Crush",
     }
-    assert "Road Trip" in names_of(excluded_track_ids(user=alice, repeat_window=2), by_name)
-    assert excluded_track_ids(user=charlie, repeat_window=5) == set()
+    assert by_name["Road Trip"].pk not in ids_of(pooled(alice, query, repeat_window=2))
+    assert set(ids_of(pooled(charlie, query))) == everything
+    also = pooled(charlie, query, also_excluded=[by_name["Tea at Dawn"].pk])
+    assert by_name["Tea at Dawn"].pk not in ids_of(also)
 
 
-def test_it_pools_the_listeners_candidates_and_fills_up_with_the_catalogs_nearest(
+def test_it_pools_the_listeners_candidates_first_and_fills_up_with_the_catalogs_nearest(
     alice, charlie, small_catalog
 ):
     first, second, asked = small_catalog[0], small_catalog[1], small_catalog[8]
-    CandidateFactory.create(user=alice, track=first, sources=["artists", "popular"])
-    CandidateFactory.create(user=alice, track=second, sources=[])
+    CandidateFactory.create(user=alice, track=first, sources=["artists", "popular"], weight=0.7)
+    CandidateFactory.create(user=alice, track=second, sources=[], weight=0.2)
     CandidateFactory.create(user=charlie, track=small_catalog[2], sources=["popular"])
     query = profile_vectors([asked.pk])[asked.pk]
 
-    pool = pool_gather(user=alice, query=query, excluded={asked.pk}, limit=10)
+    pool = pooled(alice, query, also_excluded=[asked.pk])
 
-    assert pool[first.pk] == ("artists", "popular")
-    assert pool[second.pk] == (MOOD_SOURCE,)
-    assert pool[small_catalog[2].pk] == (MOOD_SOURCE,), "another listener's candidate is only a catalog find"
-    assert asked.pk not in pool
-    assert len(pool) == len(small_catalog) - 1
-
-
-def test_it_finds_the_nearest_tracks_and_narrows_them_to_genres_or_artists(by_name):
-    sunburst = by_name["Sunburst"]
-    query = profile_vectors([sunburst.pk])[sunburst.pk]
-    luma = by_name["Slow Tide"].artists.get()
-
-    nearest = nearest_track_ids(query, excluded=set(), limit=3)
-    metal = nearest_track_ids(
-        query, excluded=set(), limit=5, only=genre_or_artist_filter(genres=["METAL"], artist_ids=[])
+    ids = ids_of(pool)
+    sources = dict(zip(ids, pool.sources(), strict=True))
+    assert set(ids[:2]) == {first.pk, second.pk}, "recall's candidates come first"
+    assert sources[first.pk] == ("artists", "popular")
+    assert sources[second.pk] == (MOOD_SOURCE,)
+    assert sources[small_catalog[2].pk] == (MOOD_SOURCE,), (
+        "another listener's candidate is only a catalog find"
     )
-    narrowed = nearest_track_ids(
-        query,
-        excluded={by_name["Riot Engine"].pk},
-        limit=5,
-        only=genre_or_artist_filter(genres=["metal"], artist_ids=[luma.pk]),
-    )
-    nothing = nearest_track_ids(
-        query, excluded=set(), limit=5, only=genre_or_artist_filter(genres=[], artist_ids=[])
-    )
-
-    assert len(nearest) == 3 and sunburst.pk in nearest
-    assert names_of(metal, by_name) == {"Riot Engine", "Burn It Down"}
-    assert names_of(narrowed, by_name) == {"Burn It Down", "Slow Tide", "Empty Rooms"}
-    assert nothing == []
+    assert asked.pk not in ids and len(ids) == len(small_catalog) - 1
+    weights = dict(zip(ids, pool.floats(pool.RECALL_WEIGHT), strict=True))
+    assert (weights[first.pk], weights[second.pk]) == (0.7, 0.2)
+    assert np.isnan(weights[small_catalog[2].pk])
 
 
-def test_it_reads_a_pooled_track_with_its_artists_in_order_and_the_listeners_recall_weight(
-    alice, small_catalog
+def test_it_scores_every_track_against_the_mood_and_the_listeners_recent_and_top_listening(
+    alice, charlie, small_catalog
 ):
+    played, favourite, old_favourite = small_catalog[0], small_catalog[8], small_catalog[14]
+    PlayFactory.create(user=alice, track=played)
+    TopTrackFactory.create(user=alice, track=favourite, time_range=TimeRange.SHORT)
+    TopTrackFactory.create(user=alice, track=old_favourite, time_range=TimeRange.LONG)
+    vectors = profile_vectors(track.pk for track in small_catalog)
+    query = unit(vectors[small_catalog[20].pk] + vectors[small_catalog[3].pk]).astype(np.float32)
+
+    pool = pooled(alice, query)
+
+    similarity = pool.similarity()
+    for row, track_id in enumerate(ids_of(pool)):
+        track = unit(vectors[track_id])
+        expected = [
+            track @ unit(query),
+            track @ unit(vectors[played.pk]),
+            track @ unit(vectors[favourite.pk]),
+        ]
+        assert similarity[row] == pytest.approx(expected, abs=1e-5)
+    assert np.isnan(pooled(charlie, query).similarity()[:, 1:]).all(), "no history: nothing to be near"
+
+
+def test_it_reads_a_pooled_track_with_its_artists_in_order(alice, small_catalog):
     solo, duet, unembedded = small_catalog[0], small_catalog[1], small_catalog[2]
     guest = ArtistFactory.create(name="A Guest")
     TrackArtistFactory.create(track=duet, artist=guest, position=1)
-    CandidateFactory.create(user=alice, track=solo, weight=0.7)
     TrackProfile.objects.filter(track=unembedded).update(embedding=None)
 
-    rows = {row.track.id: row for row in pool_rows(user=alice, track_ids=[solo.pk, duet.pk, unembedded.pk])}
+    pool = pooled(alice, profile_vectors([solo.pk])[solo.pk])
 
-    assert set(rows) == {solo.pk, duet.pk}
-    assert (rows[solo.pk].recall_weight, rows[duet.pk].recall_weight) == (0.7, None)
-    assert [name for _, name in rows[duet.pk].artists] == ["Nora Vale", "A Guest"]
-    assert (rows[solo.pk].track.name, rows[solo.pk].track.album_name) == ("Rainy Window", "Nora Vale LP")
-    assert rows[solo.pk].embedding.shape == (384,)
+    index = {track_id: row for row, track_id in enumerate(ids_of(pool))}
+    assert unembedded.pk not in index
+    assert [name for _, name in pool.artists(index[duet.pk])] == ["Nora Vale", "A Guest"]
+    track = pool.track(index[solo.pk])
+    assert (track.name, track.album_name, track.genre) == ("Rainy Window", "Nora Vale LP", "indie")
+    assert pool.credits()[guest.pk] == guest.spotify_id
+
+
+@pytest.fixture
+def scattered_catalog(db):
+    """80 tracks at random points: more than the catalog branch asks for, so HNSW answers it."""
+    rng = np.random.default_rng(7)
+    tracks = [TrackFactory.create(genre="metal" if index % 10 == 0 else "pop") for index in range(80)]
+    TrackProfile.objects.bulk_create(
+        TrackProfile(
+            track=track, mood_text="", embedding=unit(rng.normal(size=384)).astype(np.float32).tolist()
+        )
+        for track in tracks
+    )
+    return tracks
+
+
+def test_the_index_finds_the_same_nearest_tracks_as_an_exact_search(alice, scattered_catalog):
+    vectors = profile_vectors(track.pk for track in scattered_catalog)
+    query = unit(np.random.default_rng(8).normal(size=384)).astype(np.float32)
+    exact = sorted(vectors, key=lambda track_id: -(unit(vectors[track_id]) @ query))[:50]
+
+    pool = pooled(alice, query, limit=100)  # the catalog branch asks for max(50, 100 // 2)
+
+    assert ids_of(pool) == exact
+
+
+def test_a_request_naming_genres_or_artists_also_gets_their_nearest(alice, scattered_catalog):
+    vectors = profile_vectors(track.pk for track in scattered_catalog)
+    query = unit(np.random.default_rng(8).normal(size=384)).astype(np.float32)
+    metal = {track.pk for track in scattered_catalog if track.genre == "metal"}
+    plain = set(ids_of(pooled(alice, query, limit=100)))
+    artist = scattered_catalog[1].artists.get()
+
+    narrowed = pooled(alice, query, limit=100, genres=["METAL"], artist_ids=[artist.pk])
+
+    assert metal - plain, "some metal tracks are beyond the nearest 50"
+    assert set(ids_of(narrowed)) == plain | metal | {scattered_catalog[1].pk}
+    assert set(vectors) >= set(ids_of(narrowed))
 
 
 def test_a_track_row_falls_back_to_the_profiles_estimate_for_missing_features():

@@ -17,6 +17,7 @@ from mood.target import ListeningTarget, listening_target
 from recommender import services as recommender_services
 from recommender import tastes
 from recommender.explain import spoken_reason
+from recommender.listener_state import listener_state_get
 from spotify.lookup import artist_resolve
 from spotify.models import SpotifyLink
 
@@ -70,7 +71,8 @@ def recommend_tracks(state: TurnState, args: RecommendTracksArgs) -> ToolResult:
         return ToolResult(False, error, {"error": "position"})
     named, missing_tracks = grounded(state, args.like_tracks)
     seeds = seeds + named
-    constraints = tastes.taste_constraints(user=state.user)
+    listener = listener_state_get(user=state.user)  # read once: the rules and the ranking share it
+    constraints = tastes.taste_constraints(user=state.user, state=listener)
     withheld: list[TrackCard] = []
     unsure: list[TrackCard] = []
     if constraints.no_explicit and named:
@@ -119,6 +121,7 @@ def recommend_tracks(state: TurnState, args: RecommendTracksArgs) -> ToolResult:
             allow_explicit=False if constraints.no_explicit else None,
             focus=focus,
             avoid_moods=constraints.avoided_moods,
+            state=listener,
         )
     except Exception:
         logger.exception("recommendation failed for user %s", state.user.pk)

@@ -1,0 +1,136 @@
+"""Where one chat turn's server CPU goes, in process: the whole turn and its parts, per turn.
+
+Run: .venv/bin/python bench/turn_profile.py [--turns 60] [--listeners 4] [--profile]
+
+On the benches' scratch database (``bench/scratch_database.py``: demo catalog, embedded), a few
+listeners with listening history (``bench/listener_history.py``) say varied music requests
+(``bench/sentences.py``, music only) through ``run_turn``, as the chat consumer runs it. Prints
+wall and CPU (this process: Python, numpy, ONNX) per turn, p50/p95, SQL statements per turn, and
+the CPU of the stages a recommendation turn spends most in (mood reading, the mood query's
+embedding, the recommendation as a whole). ``--profile`` adds cProfile's top functions.
+PostgreSQL's own CPU is not in these figures (it is another process); ``bench/chat_ws.py`` counts
+the web processes' CPU over real sockets. Asserts nothing; deletes its listeners afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.scratch_database import bench_catalog_prepare  # sets Django up, so it comes first
+
+# isort: split
+from django.db import connection
+
+import chat.agent.turn as turn_module
+import recommender.services as services_module
+from accounts.models import User
+from bench.listener_history import bench_listeners_load
+from bench.sentences import ListenerSentences
+from chat.agent.turn import run_turn
+from recommender.recall import recall_candidates_for_user
+
+EMAIL = "bench-profile-{}@example.invalid"
+STAGES: dict[str, list[float]] = defaultdict(list)
+
+
+@contextmanager
+def stage_timed(module: Any, name: str, label: str) -> Iterator[None]:
+    """Wrap ``module.name`` so each call adds its CPU seconds to STAGES[label]."""
+    original: Callable = getattr(module, name)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        began = time.process_time()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            STAGES[label].append(time.process_time() - began)
+
+    setattr(module, name, timed)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+def statement_counted(statements: list[str]) -> Callable:
+    """An execute wrapper that notes each statement (unlike the debug cursor, it formats nothing)."""
+
+    def wrapper(execute: Callable, sql: str, params: Any, many: bool, context: dict) -> Any:
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    return wrapper
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--turns", type=int, default=60)
+    parser.add_argument("--listeners", type=int, default=4)
+    parser.add_argument("--profile", action="store_true")
+    options = parser.parse_args()
+    print("command:", " ".join([".venv/bin/python", *sys.argv]))
+    seconds, _ = bench_catalog_prepare()
+    print(f"set-up: scratch database ready in {seconds:.1f} s")
+    User.objects.filter(email__startswith="bench-profile-").delete()
+    users = bench_listeners_load([EMAIL.format(n) for n in range(options.listeners)])
+    for user in users:
+        recall_candidates_for_user(user=user)
+    lines = [ListenerSentences(n, only_music=True) for n in range(options.listeners)]
+    for index, user in enumerate(users):  # warm-up: models loaded, connection open
+        run_turn(user=user, text=lines[index].next_line().text)
+    walls, cpus, queries = [], [], []
+    profiler = cProfile.Profile(time.process_time) if options.profile else None
+    try:
+        with (
+            stage_timed(turn_module, "mood_from_text", "mood reading"),
+            stage_timed(services_module, "embed_text", "mood query embedding"),
+            stage_timed(turn_module.services, "listener_message_create", "message write"),
+            stage_timed(services_module, "pool_scored", "pool statement (client side)"),
+            stage_timed(services_module, "recommend_tracks", "recommend_tracks (all)"),
+        ):
+            for number in range(options.turns):
+                user = users[number % len(users)]
+                text = lines[number % len(users)].next_line().text
+                statements = []
+                with connection.execute_wrapper(statement_counted(statements)):
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    if profiler:
+                        profiler.enable()
+                    run_turn(user=user, text=text)
+                    if profiler:
+                        profiler.disable()
+                    cpus.append(time.process_time() - cpu)
+                    walls.append(time.perf_counter() - wall)
+                queries.append(len(statements))
+    finally:
+        User.objects.filter(email__startswith="bench-profile-").delete()
+    print(f"{options.turns} music turns, {options.listeners} listeners, one process")
+    for name, values in (("wall", walls), ("CPU", cpus)):
+        p50, p95 = 1000 * np.median(values), 1000 * np.percentile(values, 95)
+        print(f"  {name:4s} per turn   p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")
+    print(f"  SQL statements  max {max(queries)}   mean {np.mean(queries):.1f}")
+    print("  CPU per call, by stage (mean):")
+    for label, values in STAGES.items():
+        print(f"    {label:32s} {1000 * np.mean(values):6.1f} ms  ({len(values)} calls)")
+    if profiler:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
