@@ -2,12 +2,13 @@
 
 The load compares the file with what is stored and skips the write when they are equal, so
 ``seed_demo`` costs a few reads on every run after the first; it then settles the derived
-fields (genres by artist consensus, explicit estimates), which writes nothing unless the way
-they are derived changed since the last start.
+fields (genres by artist consensus, explicit estimates) — only when the file, the deriving code
+or the catalog's extent changed since the last pass (``DerivationRecord``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 
+from catalog import explicit, genre_consensus, genres
+from catalog import services as catalog_services
 from catalog.demo_files import catalog_file_read
+from catalog.models import Artist, DerivationRecord, Playlist, PlaylistItem, Track, TrackArtist
 from catalog.selectors import catalog_matches_database
 from catalog.services import catalog_derived_refresh, catalog_save
 from catalog.types import (
@@ -48,11 +53,35 @@ class DemoCatalogResult:
 
 def demo_catalog_load(*, path: Path | None = None) -> DemoCatalogResult:
     started = time.perf_counter()
-    catalog = catalog_from_plain(catalog_file_read(path or Path(settings.DEMO_DATA_DIR) / "catalog.json.gz"))
+    path = path or Path(settings.DEMO_DATA_DIR) / "catalog.json.gz"
+    catalog = catalog_from_plain(catalog_file_read(path))
     if catalog_matches_database(catalog):
+        digest = derivation_digest(path)
+        if DerivationRecord.objects.filter(key=DEMO_DERIVATION, digest=digest).exists():
+            return DemoCatalogResult(imported=None, seconds=time.perf_counter() - started)
         refreshed = catalog_derived_refresh()
+        DerivationRecord.objects.update_or_create(key=DEMO_DERIVATION, defaults={"digest": digest})
         return DemoCatalogResult(imported=None, seconds=time.perf_counter() - started, refreshed=refreshed)
     return DemoCatalogResult(imported=catalog_save(catalog), seconds=time.perf_counter() - started)
+
+
+DEMO_DERIVATION = "demo-catalog"
+# The code that derives genres and explicit estimates: a change to any of them re-derives once.
+DERIVATION_MODULES = (catalog_services, genre_consensus, genres, explicit)
+
+
+def derivation_digest(path: Path) -> str:
+    """The demo file, the deriving code and the catalog's extent (rows and newest id of the tables
+    a derivation reads: a sync or an import since the last pass changes it) in one digest."""
+    digest = hashlib.sha256(Path(path).read_bytes())
+    for module in DERIVATION_MODULES:
+        digest.update(Path(module.__file__ or "").read_bytes())
+    tables = [model._meta.db_table for model in (Artist, Track, TrackArtist, Playlist, PlaylistItem)]
+    extent = " UNION ALL ".join(f"SELECT count(*), COALESCE(max(id), 0) FROM {table}" for table in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(extent)  # table names from the models, no values
+        digest.update(repr(cursor.fetchall()).encode())
+    return digest.hexdigest()
 
 
 def catalog_to_plain(catalog: Catalog, *, decimals: int | None = None) -> dict[str, list[dict[str, Any]]]:

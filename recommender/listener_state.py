@@ -149,12 +149,6 @@ def listener_state_get(*, user: User) -> ListenerState:
     )
 
 
-def liked_artist_ids(state: ListenerState, credits: Mapping[int, str]) -> set[int]:
-    """Of some artists (id → Spotify id), those the listener likes (tastes store Spotify ids)."""
-    liked = state.liked(TastePreference.Kind.ARTIST)
-    return {artist_id for artist_id, spotify_id in credits.items() if spotify_id in liked} if liked else set()
-
-
 def _json(value: Any) -> Any:
     """json/jsonb from a raw cursor: Django's psycopg setup leaves them as text."""
     return json.loads(value) if isinstance(value, str) else value

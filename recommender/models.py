@@ -40,6 +40,13 @@ class TrackProfile(models.Model):
     mood_hash = models.CharField(
         max_length=64, blank=True, help_text="inputs of mood_own; recompute on change"
     )
+    inputs_hash = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="md5 of the catalog rows it was built from; a full refresh skips it while they match",
+    )
 
     class Meta:
         indexes = [

@@ -156,17 +156,16 @@ def _exclusion_params(*, user: User, repeat_window: int, also: Iterable[int]) ->
 class ScoredPool:
     """The pooled tracks as the statement returned them, read by column.
 
-    Ranking needs a few numbers per track for ~600 tracks and the full row for the ~8 it picks;
-    reading columns into arrays (and building rows only for the picks) keeps the client's share
-    of a turn to a millisecond or two instead of ten.
+    Ranking needs a few numbers per track for ~600 tracks, the cards the full row of the ~8 it
+    picks (``pick_rows``): names, album and cover travel for those only, and the columns go into
+    arrays without a Python object per track.
     """
 
     # Column positions in ``pool_scored``'s SELECT.
-    TRACK = slice(0, 15)
-    ID, DURATION, EXPLICIT, POPULARITY, GENRE, SUBGENRE = 0, 4, 5, 6, 7, 8
-    VALENCE, ENERGY, PROFILE_VALENCE, PROFILE_ENERGY = 9, 10, 12, 13
-    ARTIST_IDS, ARTIST_NAMES, ARTIST_SPOTIFY_IDS, SOURCES, RECALL_WEIGHT, MOODS = 15, 16, 17, 18, 19, 20
-    SIMILARITY = slice(21, 24)
+    ID, DURATION, EXPLICIT, POPULARITY, GENRE, SUBGENRE = 0, 1, 2, 3, 4, 5
+    VALENCE, ENERGY, PROFILE_VALENCE, PROFILE_ENERGY = 6, 7, 8, 9
+    ARTIST_IDS, LIKED_ARTIST_IDS, SOURCES, RECALL_WEIGHT, MOODS = 10, 11, 12, 13, 14
+    SIMILARITY = slice(15, 18)
 
     def __init__(self, rows: list[tuple]) -> None:
         self.rows = rows
@@ -186,25 +185,12 @@ class ScoredPool:
         own = self.floats(getattr(self, name.upper()))
         return np.where(np.isnan(own), self.floats(getattr(self, f"PROFILE_{name.upper()}")), own)
 
-    def track(self, index: int) -> TrackRow:
-        return TrackRow(*self.rows[index][self.TRACK])
-
-    def artists(self, index: int) -> list[tuple[int, str]]:
-        row = self.rows[index]
-        return list(zip(row[self.ARTIST_IDS] or [], row[self.ARTIST_NAMES] or [], strict=True))
-
     def artist_ids(self) -> list[tuple[int, ...]]:
         return [tuple(ids) if ids else () for ids in self.column(self.ARTIST_IDS)]
 
-    def credits(self) -> dict[int, str]:
-        """Artist id → Spotify id, over every credited artist in the pool."""
-        return {
-            artist_id: spotify_id
-            for row in self.rows
-            for artist_id, spotify_id in zip(
-                row[self.ARTIST_IDS] or [], row[self.ARTIST_SPOTIFY_IDS] or [], strict=True
-            )
-        }
+    def liked_artist_ids(self) -> set[int]:
+        """The pooled tracks' credited artists the listener likes."""
+        return {artist_id for ids in self.column(self.LIKED_ARTIST_IDS) if ids for artist_id in ids}
 
     def sources(self) -> list[tuple[str, ...]]:
         return [tuple(text.split(",")) if text else (MOOD_SOURCE,) for text in self.column(self.SOURCES)]
@@ -225,6 +211,7 @@ def pool_scored(
     repeat_window: int,
     limit: int,
     also_excluded: Iterable[int] = (),
+    liked_artists: Iterable[str] = (),
     genres: Sequence[str] = (),
     artist_ids: Sequence[int] = (),
     focused: int = 200,
@@ -329,35 +316,24 @@ def pool_scored(
         ),
         -- Recall's weight for every pooled track it found (near ones too): one pass, then hashed.
         weights AS MATERIALIZED (SELECT track_id, weight FROM {candidate} WHERE user_id = %(user)s)
-        SELECT t.id, t.spotify_id, t.name, t.album_name, t.duration_ms, t.explicit, t.popularity,
-               t.genre, t.subgenre, t.valence, t.energy, t.acousticness, t.profile_valence, t.profile_energy,
-               t.album_image, cr.artist_ids, cr.names, cr.spotify_ids,
+        SELECT t.id, t.duration_ms, t.explicit, t.popularity, t.genre, t.subgenre,
+               t.valence, t.energy, p.valence, p.energy,
+               ARRAY(SELECT ta.artist_id FROM {link} ta WHERE ta.track_id = t.id ORDER BY ta.position, ta.id),
+               -- The credited artists the listener likes (tastes hold Spotify ids); none asked: NULL.
+               CASE WHEN cardinality(%(liked_artists)s::text[]) > 0 THEN ARRAY(
+                   SELECT ta.artist_id FROM {link} ta JOIN {artist} a ON a.id = ta.artist_id
+                    WHERE ta.track_id = t.id AND a.spotify_id = ANY(%(liked_artists)s::text[])) END,
                array_to_string(ARRAY(SELECT jsonb_array_elements_text(pool.sources)), ','),
                weights.weight,
-               t.mood,
+               p.mood,
                1 - pool.distance,
-               1 - (t.embedding <=> (SELECT v FROM recent)),
-               1 - (t.embedding <=> (SELECT v FROM top))
+               1 - (p.embedding <=> (SELECT v FROM recent)),
+               1 - (p.embedding <=> (SELECT v FROM top))
           FROM pool
           -- Row by row over the primary keys (OFFSET 0 keeps the planner from hashing the catalog):
           -- the cost follows the pool, not the catalog's size.
-          CROSS JOIN LATERAL (
-              SELECT t.*, COALESCE(al.name, '') AS album_name, COALESCE(al.image_url, '') AS album_image,
-                     p.valence AS profile_valence, p.energy AS profile_energy, p.mood, p.embedding
-                FROM {track} t
-                JOIN {profile} p ON p.track_id = t.id
-                LEFT JOIN {album} al ON al.id = t.album_id
-               WHERE t.id = pool.track_id
-              OFFSET 0
-          ) t
-          LEFT JOIN LATERAL (
-              SELECT array_agg(ta.artist_id ORDER BY ta.position, ta.id) AS artist_ids,
-                     array_agg(a.name ORDER BY ta.position, ta.id) AS names,
-                     array_agg(a.spotify_id ORDER BY ta.position, ta.id) AS spotify_ids
-                FROM {link} ta JOIN {artist} a ON a.id = ta.artist_id
-               WHERE ta.track_id = pool.track_id
-              OFFSET 0
-          ) cr ON true
+          CROSS JOIN LATERAL (SELECT * FROM {track} t WHERE t.id = pool.track_id OFFSET 0) t
+          CROSS JOIN LATERAL (SELECT * FROM {profile} p WHERE p.track_id = pool.track_id OFFSET 0) p
           LEFT JOIN weights ON weights.track_id = pool.track_id
          ORDER BY pool.branch, pool.distance, pool.track_id
     """
@@ -373,6 +349,7 @@ def pool_scored(
         genres=[genre.lower() for genre in genres],
         artist_ids=list(artist_ids),
         focused=focused,
+        liked_artists=sorted(liked_artists),
     )
     with server_bound_cursor(binary=True) as cursor:
         cursor.execute(sql, params)
@@ -382,3 +359,27 @@ def pool_scored(
 def vector_text(vector: np.ndarray) -> str:
     """pgvector's text form; ``repr`` of a float32 round-trips exactly."""
     return "[" + ",".join(map(repr, np.asarray(vector, dtype=np.float32).tolist())) + "]"
+
+
+def pick_rows(track_ids: Sequence[int]) -> dict[int, tuple[TrackRow, list[tuple[int, str]]]]:
+    """Track id → the picked track as its card shows it and its credited artists (id, name) in
+    order; a track deleted meanwhile is missing. One statement for the few tracks a list keeps."""
+    if not track_ids:
+        return {}
+    tables = _table_names()
+    sql = """
+        SELECT t.id, t.spotify_id, t.name, COALESCE(al.name, ''), t.duration_ms, t.explicit,
+               t.popularity, t.genre, t.subgenre, t.valence, t.energy, t.acousticness, p.valence,
+               p.energy, COALESCE(al.image_url, ''),
+               ARRAY(SELECT ta.artist_id FROM {link} ta WHERE ta.track_id = t.id ORDER BY ta.position, ta.id),
+               ARRAY(SELECT a.name FROM {link} ta JOIN {artist} a ON a.id = ta.artist_id
+                      WHERE ta.track_id = t.id ORDER BY ta.position, ta.id)
+          FROM {track} t
+          JOIN {profile} p ON p.track_id = t.id
+          LEFT JOIN {album} al ON al.id = t.album_id
+         WHERE t.id = ANY(%(ids)s::bigint[])
+    """.format(**tables)  # table names from the models, values as parameters
+    with server_bound_cursor(binary=True) as cursor:
+        cursor.execute(sql, {"ids": list(track_ids)})
+        rows = cursor.fetchall()
+    return {row[0]: (TrackRow(*row[:15]), list(zip(row[15], row[16], strict=True))) for row in rows}

@@ -26,9 +26,9 @@ from mood.perception import EmotionEstimate
 from mood.target import avoided_track_moods, listening_target, mood_centre, target_moods, target_without
 from mood.track_mood import TRACK_MOODS
 from recommender.explain import recommended_track
-from recommender.listener_state import ListenerState, liked_artist_ids, listener_state_get
+from recommender.listener_state import ListenerState, listener_state_get
 from recommender.models import Feedback, MoodStrategy, ServedItem, ServedList, TastePreference
-from recommender.pool import ScoredPool, pool_scored, profile_vectors
+from recommender.pool import ScoredPool, pick_rows, pool_scored, profile_vectors
 from recommender.rank import (
     CandidateArrays,
     Weights,
@@ -123,6 +123,7 @@ def recommend_tracks(
         repeat_window=weights.repeat_window,
         limit=weights.candidate_pool,
         also_excluded=[*exclude_track_ids, *focus.seed_track_ids],
+        liked_artists=state.liked(TastePreference.Kind.ARTIST),
         genres=focus.genres,
         artist_ids=focus.artist_ids,
         focused=FOCUSED_EXTRA,
@@ -175,10 +176,13 @@ def recommend_tracks(
             )
     chosen.sort(key=lambda index: -scores[index])
 
+    ids = pool.column(pool.ID)
+    found = pick_rows([ids[index] for index in chosen])
+    chosen = [index for index in chosen if ids[index] in found]  # a track deleted meanwhile is left out
+    shown = {index: found[ids[index]] for index in chosen}
     picks = [
         recommended_track(
-            pool.track(index),
-            pool.artists(index),
+            *shown[index],
             score=float(scores[index]),
             parts={name: float(values[index]) for name, values in parts.items()},
             sources=list(arrays.sources[index]),
@@ -272,7 +276,7 @@ def _candidate_arrays(*, state: ListenerState, pool: ScoredPool, explicit: np.nd
             pool.column(pool.GENRE),
             artists,
             liked_genres=liked_genres,
-            liked_artists=liked_artist_ids(state, pool.credits()) if state.liked("artist") else set(),
+            liked_artists=pool.liked_artist_ids(),
         ),
         feedback=feedback_scores(
             pool.column(pool.ID),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db.models import Q
 
+from catalog.bulk import copy_update
 from catalog.models import PlaylistItem, Track, TrackArtist
 from mood.encoder import embed_texts
 from mood.mood_text import lyrics_words_in
@@ -53,7 +54,12 @@ class _Inputs:
 
 
 def _inputs(track_ids: Sequence[int], signals: frozenset[str]) -> list[_Inputs]:
-    tracks = Track.objects.filter(id__in=track_ids, profile__isnull=False).select_related("album", "profile")
+    # The profile is read for its mood text only: its vector would be most of the transfer.
+    tracks = (
+        Track.objects.filter(id__in=track_ids, profile__isnull=False)
+        .select_related("album", "profile")
+        .defer("profile__embedding")
+    )
     artists: dict[int, list[str]] = defaultdict(list)
     for track_id, name in (
         TrackArtist.objects.filter(track_id__in=track_ids)
@@ -114,16 +120,19 @@ def _refresh_own(track_ids: Sequence[int], signals: frozenset[str], model: Track
     if not rows:
         return []
     distributions = _own_distributions(rows, model)
-    profiles = {
-        p.track_id: p for p in TrackProfile.objects.filter(track_id__in=[row.track_id for row in rows])
-    }
-    for row, distribution in zip(rows, distributions, strict=True):
-        profile = profiles[row.track_id]
-        profile.mood_own = [round(float(v), 5) for v in distribution]
-        profile.mood_hash = row.digest(model)
-        profile.mood_signals = "features" if row.features is not None else "text"
-    TrackProfile.objects.bulk_update(
-        profiles.values(), ["mood_own", "mood_hash", "mood_signals"], batch_size=500
+    copy_update(
+        TrackProfile,
+        "track_id",
+        ["mood_own", "mood_hash", "mood_signals"],
+        [
+            (
+                row.track_id,
+                [round(float(v), 5) for v in distribution],
+                row.digest(model),
+                "features" if row.features is not None else "text",
+            )
+            for row, distribution in zip(rows, distributions, strict=True)
+        ],
     )
     return [row.track_id for row in rows]
 
@@ -148,8 +157,12 @@ def _votes(track_ids: Sequence[int]) -> dict[int, np.ndarray]:
     return dict(votes)
 
 
+_BLENDED = ("mood", "mood_label", "mood_confidence", "mood_signals")
+
+
 def _blend(track_ids: Sequence[int], signals: frozenset[str]) -> int:
-    """Recompute the stored ``mood`` of ``track_ids`` from their own and their neighbours'."""
+    """Recompute the stored ``mood`` of ``track_ids`` from their own and their neighbours';
+    returns how many changed."""
     lead_artist = dict(
         TrackArtist.objects.filter(track_id__in=track_ids, position=0).values_list("track_id", "artist_id")
     )
@@ -180,9 +193,10 @@ def _blend(track_ids: Sequence[int], signals: frozenset[str]) -> int:
         ).values_list("track_id", "mood_own")
     }
     votes = _votes(track_ids) if "listeners" in signals else {}
-    profiles = list(TrackProfile.objects.filter(track_id__in=track_ids, mood_own__isnull=False))
-    for profile in profiles:
-        track_id = profile.track_id
+    changed = []
+    for track_id, *stored in TrackProfile.objects.filter(
+        track_id__in=track_ids, mood_own__isnull=False
+    ).values_list("track_id", *_BLENDED):
         artist_mates = [
             own[t]
             for t in mates_by_artist.get(lead_artist.get(track_id, -1), [])
@@ -194,20 +208,18 @@ def _blend(track_ids: Sequence[int], signals: frozenset[str]) -> int:
         distribution, used = mood_blend(
             MoodEvidence(
                 own=own[track_id],
-                has_features=profile.mood_signals.startswith("features"),
+                has_features=stored[-1].startswith("features"),
                 artist_mates=np.array(artist_mates) if artist_mates else None,
                 playlist_mates=np.array(playlist_mates) if playlist_mates else None,
                 votes=votes.get(track_id),
             )
         )
-        profile.mood = [round(float(v), 5) for v in distribution]
-        profile.mood_label, confidence = mood_of(distribution)
-        profile.mood_confidence = round(confidence, 4)
-        profile.mood_signals = ", ".join(used)
-    TrackProfile.objects.bulk_update(
-        profiles, ["mood", "mood_label", "mood_confidence", "mood_signals"], batch_size=500
-    )
-    return len(profiles)
+        label, confidence = mood_of(distribution)
+        blended = ([round(float(v), 5) for v in distribution], label, round(confidence, 4), ", ".join(used))
+        if tuple(stored) != blended:
+            changed.append((track_id, *blended))
+    # Only the rows that moved, by COPY: an hourly refresh over the whole catalog moves few.
+    return len(copy_update(TrackProfile, "track_id", _BLENDED, changed))
 
 
 def track_mood_refresh(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db.models.expressions import RawSQL
 
+from catalog import demo
 from catalog.csv_rows import spotify_like_id
 from catalog.demo_files import catalog_file_read, catalog_file_write
 from catalog.models import Artist, Track
@@ -220,3 +221,40 @@ def test_the_demo_file_carries_flags_only_when_some_track_has_one(tmp_path) -> N
 
     assert catalog_file_read(tmp_path / "none.json.gz")["tracks"][0]["explicit"] is None
     assert catalog_file_read(tmp_path / "flag.json.gz")["tracks"][0]["explicit"] is True
+
+
+@pytest.mark.django_db
+def test_a_warm_demo_load_derives_again_only_when_its_inputs_changed(tmp_path, monkeypatch) -> None:
+    track = {
+        "id": "t" * 22,
+        "name": "Song",
+        "album_id": None,
+        "artist_ids": ["a" * 22],
+        "duration_ms": 1,
+        "popularity": 1,
+        "genre": "pop",
+        "subgenre": "x",
+        **dict.fromkeys(TRACK_FEATURES),
+        "explicit": None,
+    }
+    plain = {"artists": [{"id": "a" * 22, "name": "A"}], "albums": [], "tracks": [track], "playlists": []}
+    path = tmp_path / "catalog.json.gz"
+    catalog_file_write(path, plain, source="test")
+    passes: list[int] = []
+
+    def counted():
+        passes.append(1)
+        return catalog_derived_refresh()
+
+    monkeypatch.setattr(demo, "catalog_derived_refresh", counted)
+
+    assert demo.demo_catalog_load(path=path).imported is not None  # the first load imports
+    demo.demo_catalog_load(path=path)
+    demo.demo_catalog_load(path=path)
+    assert len(passes) == 1, "a second warm start with nothing changed derives nothing"
+
+    Track.objects.create(spotify_id="n" * 22, name="Synced Later")  # a sync grew the catalog
+    demo.demo_catalog_load(path=path)
+    assert len(passes) == 2
+    demo.demo_catalog_load(path=path)
+    assert len(passes) == 2

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from recommender.models import Feedback, TastePreference, TrackProfile
-from recommender.pool import MOOD_SOURCE, ScoredPool, TrackRow, pool_scored, profile_vectors, vector_from_send
+from recommender.pool import (
+    MOOD_SOURCE,
+    ScoredPool,
+    TrackRow,
+    pick_rows,
+    pool_scored,
+    profile_vectors,
+    vector_from_send,
+)
 from spotify.models import TimeRange
 from tests.factories import (
     ArtistFactory,
@@ -151,20 +159,33 @@ def test_it_scores_every_track_against_the_mood_and_the_listeners_recent_and_top
     assert np.isnan(pooled(charlie, query).similarity()[:, 1:]).all(), "no history: nothing to be near"
 
 
-def test_it_reads_a_pooled_track_with_its_artists_in_order(alice, small_catalog):
+def test_it_reads_the_picked_tracks_with_their_artists_in_order(alice, small_catalog):
     solo, duet, unembedded = small_catalog[0], small_catalog[1], small_catalog[2]
     guest = ArtistFactory.create(name="A Guest")
     TrackArtistFactory.create(track=duet, artist=guest, position=1)
-    TrackProfile.objects.filter(track=unembedded).update(embedding=None)
 
-    pool = pooled(alice, profile_vectors([solo.pk])[solo.pk])
+    rows = pick_rows([duet.pk, solo.pk, 10**9])
 
-    index = {track_id: row for row, track_id in enumerate(ids_of(pool))}
-    assert unembedded.pk not in index
-    assert [name for _, name in pool.artists(index[duet.pk])] == ["Nora Vale", "A Guest"]
-    track = pool.track(index[solo.pk])
+    assert set(rows) == {duet.pk, solo.pk}, "a track that is gone is left out"
+    track, _ = rows[solo.pk]
     assert (track.name, track.album_name, track.genre) == ("Rainy Window", "Nora Vale LP", "indie")
-    assert pool.credits()[guest.pk] == guest.spotify_id
+    assert [name for _, name in rows[duet.pk][1]] == ["Nora Vale", "A Guest"]
+    assert pick_rows([]) == {}
+    TrackProfile.objects.filter(track=unembedded).update(embedding=None)
+    pool = pooled(alice, profile_vectors([solo.pk])[solo.pk])
+    assert unembedded.pk not in ids_of(pool), "a track without a vector is never pooled"
+
+
+def test_it_marks_the_credited_artists_the_listener_likes(alice, small_catalog):
+    duet = small_catalog[1]
+    guest = ArtistFactory.create(name="A Guest")
+    TrackArtistFactory.create(track=duet, artist=guest, position=1)
+    query = profile_vectors([duet.pk])[duet.pk]
+
+    assert pooled(alice, query).liked_artist_ids() == set()
+    liked = pooled(alice, query, liked_artists=[guest.spotify_id, "nobody-we-know"])
+
+    assert liked.liked_artist_ids() == {guest.pk}
 
 
 @pytest.fixture

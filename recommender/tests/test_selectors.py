@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from recommender.listener_state import liked_artist_ids, listener_state_get
+from recommender.listener_state import listener_state_get
 from recommender.models import Feedback, TastePreference
 from recommender.rank import Weights
 from recommender.selectors import listener_settings_get, site_weights_get
@@ -40,7 +40,7 @@ def test_a_listeners_overrides_replace_only_what_they_set(alice):
     assert state.settings.allow_explicit is False and state.settings.pk is not None
 
 
-def test_tastes_are_read_both_ways_and_liked_artists_found_among_the_pools(alice, charlie, small_catalog):
+def test_tastes_are_read_both_ways(alice, charlie, small_catalog):
     rainy, sunburst = small_catalog[0], small_catalog[8]
     assert listener_state_get(user=alice).tastes == ()
     nora, solar_kids = rainy.artists.get(), sunburst.artists.get()
@@ -55,8 +55,8 @@ def test_tastes_are_read_both_ways_and_liked_artists_found_among_the_pools(alice
 
     assert state.liked(TastePreference.Kind.GENRE) == {"Indie"}
     assert state.rejected(TastePreference.Kind.GENRE) == {"metal"}
-    credits = {nora.pk: nora.spotify_id, solar_kids.pk: solar_kids.spotify_id}
-    assert liked_artist_ids(state, credits) == {nora.pk}
+    assert state.liked(TastePreference.Kind.ARTIST) == {nora.spotify_id}
+    assert solar_kids.spotify_id not in state.liked(TastePreference.Kind.ARTIST)
 
 
 def test_feedback_totals_add_up_per_track_and_reach_the_tracks_artists(alice, charlie, small_catalog):
