@@ -231,7 +231,8 @@ def pool_scored(
         + EXCLUDED_CTE
         + """,
         cand AS (
-            SELECT c.track_id, c.sources, 0 AS branch, p.embedding <=> %(query)s::vector AS distance
+            SELECT c.track_id, c.sources, 0 AS branch, p.embedding <=> %(query)s::vector AS distance,
+                   p.valence, p.energy, p.mood, p.embedding, c.weight
               FROM {candidate} c
               JOIN {profile} p ON p.track_id = c.track_id AND p.embedding IS NOT NULL
              WHERE c.user_id = %(user)s AND c.track_id NOT IN (SELECT track_id FROM excluded)
@@ -241,7 +242,11 @@ def pool_scored(
              ORDER BY distance, c.track_id LIMIT %(limit)s
         ),
         near_index AS (
-            SELECT p.track_id, p.embedding <=> %(query)s::vector AS distance
+            SELECT p.track_id, p.embedding <=> %(query)s::vector AS distance,
+                   p.valence, p.energy, p.mood, p.embedding,
+                   -- recall's weight, for a candidate beyond the nearest ones
+                   (SELECT c.weight FROM {candidate} c
+                     WHERE c.user_id = %(user)s AND c.track_id = p.track_id) AS weight
               FROM {profile} p
              WHERE p.embedding IS NOT NULL
                AND p.track_id NOT IN (SELECT track_id FROM excluded)
@@ -252,7 +257,11 @@ def pool_scored(
              ORDER BY p.embedding <=> %(query)s::vector LIMIT %(near)s
         ),
         near_exact AS (
-            SELECT p.track_id, p.embedding <=> %(query)s::vector AS distance
+            SELECT p.track_id, p.embedding <=> %(query)s::vector AS distance,
+                   p.valence, p.energy, p.mood, p.embedding,
+                   -- recall's weight, for a candidate beyond the nearest ones
+                   (SELECT c.weight FROM {candidate} c
+                     WHERE c.user_id = %(user)s AND c.track_id = p.track_id) AS weight
               FROM {profile} p
              WHERE p.embedding IS NOT NULL
                AND p.track_id NOT IN (SELECT track_id FROM excluded)
@@ -263,9 +272,9 @@ def pool_scored(
              ORDER BY (p.embedding <=> %(query)s::vector) + 0, p.track_id LIMIT %(near)s
         ),
         near AS (
-            SELECT track_id, distance FROM near_index WHERE (SELECT count(*) FROM near_index) >= %(near)s
+            SELECT * FROM near_index WHERE (SELECT count(*) FROM near_index) >= %(near)s
             UNION ALL
-            SELECT track_id, distance FROM near_exact WHERE (SELECT count(*) FROM near_index) < %(near)s
+            SELECT * FROM near_exact WHERE (SELECT count(*) FROM near_index) < %(near)s
         ),
         -- A request that names genres or artists also gets their nearest tracks: the set comes
         -- from the indexes (genre, subgenre, artist), then exactly by distance.
@@ -277,7 +286,10 @@ def pool_scored(
             SELECT track_id FROM {link} WHERE %(narrows)s AND artist_id = ANY(%(artist_ids)s::bigint[])
         ),
         focused AS (
-            SELECT p.track_id, p.embedding <=> %(query)s::vector AS distance
+            SELECT p.track_id, p.embedding <=> %(query)s::vector AS distance,
+                   p.valence, p.energy, p.mood, p.embedding,
+                   (SELECT c.weight FROM {candidate} c
+                     WHERE c.user_id = %(user)s AND c.track_id = p.track_id) AS weight
               FROM focused_ids f JOIN {profile} p ON p.track_id = f.track_id
              WHERE p.embedding IS NOT NULL
                AND p.track_id NOT IN (SELECT track_id FROM excluded)
@@ -289,9 +301,11 @@ def pool_scored(
              ORDER BY (p.embedding <=> %(query)s::vector) + 0, p.track_id LIMIT %(focused)s
         ),
         pool AS (
-            SELECT track_id, sources, branch, distance FROM cand
-            UNION ALL SELECT track_id, NULL, 1, distance FROM near
-            UNION ALL SELECT track_id, NULL, 2, distance FROM focused
+            SELECT * FROM cand
+            UNION ALL
+            SELECT track_id, NULL, 1, distance, valence, energy, mood, embedding, weight FROM near
+            UNION ALL
+            SELECT track_id, NULL, 2, distance, valence, energy, mood, embedding, weight FROM focused
         ),
         recent AS (
             SELECT avg(p.embedding) AS v
@@ -313,28 +327,25 @@ def pool_scored(
         top AS (
             SELECT avg(p.embedding) AS v
               FROM top_all x JOIN {profile} p ON p.track_id = x.track_id AND p.embedding IS NOT NULL
-        ),
-        -- Recall's weight for every pooled track it found (near ones too): one pass, then hashed.
-        weights AS MATERIALIZED (SELECT track_id, weight FROM {candidate} WHERE user_id = %(user)s)
+        )
         SELECT t.id, t.duration_ms, t.explicit, t.popularity, t.genre, t.subgenre,
-               t.valence, t.energy, p.valence, p.energy,
+               t.valence, t.energy, pool.valence, pool.energy,
                ARRAY(SELECT ta.artist_id FROM {link} ta WHERE ta.track_id = t.id ORDER BY ta.position, ta.id),
                -- The credited artists the listener likes (tastes hold Spotify ids); none asked: NULL.
                CASE WHEN cardinality(%(liked_artists)s::text[]) > 0 THEN ARRAY(
                    SELECT ta.artist_id FROM {link} ta JOIN {artist} a ON a.id = ta.artist_id
                     WHERE ta.track_id = t.id AND a.spotify_id = ANY(%(liked_artists)s::text[])) END,
                array_to_string(ARRAY(SELECT jsonb_array_elements_text(pool.sources)), ','),
-               weights.weight,
-               p.mood,
+               pool.weight,
+               pool.mood,
                1 - pool.distance,
-               1 - (p.embedding <=> (SELECT v FROM recent)),
-               1 - (p.embedding <=> (SELECT v FROM top))
+               1 - (pool.embedding <=> (SELECT v FROM recent)),
+               1 - (pool.embedding <=> (SELECT v FROM top))
           FROM pool
-          -- Row by row over the primary keys (OFFSET 0 keeps the planner from hashing the catalog):
-          -- the cost follows the pool, not the catalog's size.
+          -- Row by row over the primary key (OFFSET 0 keeps the planner from hashing the catalog):
+          -- the cost follows the pool, not the catalog's size. The profile's columns came along
+          -- with the pool, which read them to measure distances.
           CROSS JOIN LATERAL (SELECT * FROM {track} t WHERE t.id = pool.track_id OFFSET 0) t
-          CROSS JOIN LATERAL (SELECT * FROM {profile} p WHERE p.track_id = pool.track_id OFFSET 0) p
-          LEFT JOIN weights ON weights.track_id = pool.track_id
          ORDER BY pool.branch, pool.distance, pool.track_id
     """
     ).format(**_table_names())  # table names from the models, values as parameters
