@@ -6,13 +6,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import JSONField
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from accounts.models import User
 from catalog.models import Album, Track
+from catalog.sql import server_bound_cursor
 from spotify.models import PlaylistWrite
 from spotify.selectors import spotify_status
 
@@ -225,7 +225,7 @@ def turn_context(*, user: User) -> TurnContext:
         "done": PlaylistWrite.State.DONE,
         "not_done": PlaylistWrite.State.NOT_DONE,
     }
-    with connection.cursor() as cursor:
+    with server_bound_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     waiting, conversation_id, created_at, updated_at = rows[0][:4]

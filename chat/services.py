@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.sql import server_bound_cursor
 from mood.labels import LABEL_COORDINATES
 from mood.perception import EmotionEstimate
 
@@ -61,7 +61,7 @@ def listener_message_create(
         "arousal": mood.arousal,
         "confidence": mood.confidence,
     }
-    with connection.cursor() as cursor:
+    with server_bound_cursor() as cursor:
         cursor.execute(sql, params)
         (message_id,) = cursor.fetchone()
     conversation.updated_at = now

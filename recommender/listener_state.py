@@ -14,9 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
-
 from catalog.models import TrackArtist
+from catalog.sql import server_bound_cursor
 from recommender.models import (
     Feedback,
     ListenerSettings,
@@ -133,7 +132,7 @@ def listener_state_get(*, user: User) -> ListenerState:
             OR EXISTS (SELECT 1 FROM {imported_artist} WHERE user_id = %(user)s)
     """.format(**tables)  # table names from the models, values as parameters
     params: dict[str, Any] = {"user": user.pk, "skip": Feedback.Kind.SKIP, "skipped_min": MOSTLY_SKIPPED_MIN}
-    with connection.cursor() as cursor:
+    with server_bound_cursor() as cursor:
         cursor.execute(sql, params)
         settings_row, weights_row, tastes, feedback, bucket, has_history = cursor.fetchone()
     settings = _settings(user, _json(settings_row))

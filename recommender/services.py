@@ -16,10 +16,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from catalog.explicit import UNKNOWN_NOTE, explicit_masks
+from catalog.sql import server_bound_cursor
 from mood.encoder import DIMENSIONS, embed_text
 from mood.mood_text import mood_query_text
 from mood.perception import EmotionEstimate
@@ -385,7 +386,7 @@ def _record(
         "sources": [json.dumps(pick.sources) for pick in picks],
         "explanations": [pick.reason[:300] for pick in picks],
     }
-    with connection.cursor() as cursor:
+    with server_bound_cursor() as cursor:
         cursor.execute(sql, params)
         item_ids = dict((position, item_id) for item_id, position in cursor.fetchall())
     coverless = covers_to_ask([pick.track_id for pick in picks if not pick.image])
