@@ -17,6 +17,8 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from personalais.env import env_bool  # noqa: E402
+from personalais.warm import web_process_warm  # noqa: E402
 from personalais.ws_origin import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -25,3 +27,6 @@ application = ProtocolTypeRouter(
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+if env_bool("WEB_WARM", True):
+    web_process_warm()
