@@ -225,7 +225,7 @@ def _service_env() -> dict[str, str]:
     env.setdefault("DJANGO_SETTINGS_MODULE", "personalais.settings.dev")
     env["PYTHONUNBUFFERED"] = "1"
     if not env.get("DATABASE_URL"):
-        env["DATABASE_URL"] = embedded.postgres_url()
+        env["DATABASE_URL"] = embedded.postgres_url(env.get("EMBEDDED_DATABASE_NAME") or "personalais")
     if not env.get("REDIS_URL"):
         env["REDIS_URL"] = embedded.redis_url(port=env_int("EMBEDDED_REDIS_PORT", 6390, minimum=1))
     return env
