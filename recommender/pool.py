@@ -239,7 +239,8 @@ def pool_scored(
                AND NOT """
         + GENRE_BLOCKED.format(alias="p", track="{track}")
         + """
-             ORDER BY distance, c.track_id LIMIT %(limit)s
+             -- exact ("+ 0"): a generic plan must never walk the HNSW index for these rows
+             ORDER BY (p.embedding <=> %(query)s::vector) + 0, c.track_id LIMIT %(limit)s
         ),
         near_index AS (
             SELECT p.track_id, p.embedding <=> %(query)s::vector AS distance,
