@@ -35,6 +35,8 @@ from bench.scratch_database import bench_catalog_prepare  # sets Django up, so i
 from django.db import connection
 
 import chat.agent.turn as turn_module
+import mood.emotion_model as emotion_module
+import mood.encoder as encoder_module
 import recommender.services as services_module
 from accounts.models import User
 from bench.listener_history import bench_listeners_load
@@ -44,6 +46,7 @@ from recommender.recall import recall_candidates_for_user
 
 EMAIL = "bench-profile-{}@example.invalid"
 STAGES: dict[str, list[float]] = defaultdict(list)
+PASSES: dict[str, list[int]] = defaultdict(list)  # tokens of each model pass
 
 
 @contextmanager
@@ -59,6 +62,22 @@ def stage_timed(module: Any, name: str, label: str) -> Iterator[None]:
             STAGES[label].append(time.process_time() - began)
 
     setattr(module, name, timed)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+@contextmanager
+def passes_counted(module: Any, name: str, label: str) -> Iterator[None]:
+    """Wrap ``module.name`` (a model pass over a batch of token-id rows) to count passes and tokens."""
+    original: Callable = getattr(module, name)
+
+    def counted(token_ids: Any, *args: Any, **kwargs: Any) -> Any:
+        PASSES[label].append(sum(len(row) for row in token_ids))
+        return original(token_ids, *args, **kwargs)
+
+    setattr(module, name, counted)
     try:
         yield
     finally:
@@ -102,6 +121,8 @@ def main() -> int:
             stage_timed(turn_module.services, "listener_message_create", "message write"),
             stage_timed(services_module, "pool_scored", "pool statement (client side)"),
             stage_timed(services_module, "recommend_tracks", "recommend_tracks (all)"),
+            passes_counted(encoder_module, "_encode", "sentence encoder"),
+            passes_counted(emotion_module, "encode_ids", "emotion encoder"),
         ):
             for number in range(options.turns):
                 user = users[number % len(users)]
@@ -127,6 +148,9 @@ def main() -> int:
     print("  CPU per call, by stage (mean):")
     for label, values in STAGES.items():
         print(f"    {label:32s} {1000 * np.mean(values):6.1f} ms  ({len(values)} calls)")
+    print("  model passes per turn (tokens per pass, mean):")
+    for label, tokens in PASSES.items():
+        print(f"    {label:32s} {len(tokens) / options.turns:6.2f}     ({np.mean(tokens):.0f} tokens)")
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     return 0

@@ -204,6 +204,27 @@ RECENT_PLAYS = 50  # the newest plays that make up "recent" listening
 IMPORTED_TOP = 50  # an imported download's most streamed tracks stand in for top tracks
 
 
+# The catalog's tracks nearest the mood query, beyond the listener's candidates: ordered by the
+# HNSW index (@ORDER@ = the bare distance) or exactly (the distance "+ 0"), when the index comes
+# back short.
+NEAR_SELECT = (
+    """
+            SELECT p.track_id, p.embedding <=> %(query)s::vector AS distance,
+                   p.valence, p.energy, p.mood, p.embedding,
+                   -- recall's weight, for a candidate beyond the nearest ones
+                   (SELECT c.weight FROM {candidate} c
+                     WHERE c.user_id = %(user)s AND c.track_id = p.track_id) AS weight
+              FROM {profile} p
+             WHERE p.embedding IS NOT NULL
+               AND p.track_id NOT IN (SELECT track_id FROM excluded)
+               AND p.track_id NOT IN (SELECT track_id FROM cand)
+               AND NOT """
+    + GENRE_BLOCKED.format(alias="p", track="{track}")
+    + """
+             ORDER BY @ORDER@ LIMIT %(near)s"""
+)
+
+
 def pool_scored(
     *,
     user: User,
@@ -242,35 +263,13 @@ def pool_scored(
              -- exact ("+ 0"): a generic plan must never walk the HNSW index for these rows
              ORDER BY (p.embedding <=> %(query)s::vector) + 0, c.track_id LIMIT %(limit)s
         ),
-        near_index AS (
-            SELECT p.track_id, p.embedding <=> %(query)s::vector AS distance,
-                   p.valence, p.energy, p.mood, p.embedding,
-                   -- recall's weight, for a candidate beyond the nearest ones
-                   (SELECT c.weight FROM {candidate} c
-                     WHERE c.user_id = %(user)s AND c.track_id = p.track_id) AS weight
-              FROM {profile} p
-             WHERE p.embedding IS NOT NULL
-               AND p.track_id NOT IN (SELECT track_id FROM excluded)
-               AND p.track_id NOT IN (SELECT track_id FROM cand)
-               AND NOT """
-        + GENRE_BLOCKED.format(alias="p", track="{track}")
+        near_index AS ("""
+        + NEAR_SELECT.replace("@ORDER@", "p.embedding <=> %(query)s::vector")
         + """
-             ORDER BY p.embedding <=> %(query)s::vector LIMIT %(near)s
         ),
-        near_exact AS (
-            SELECT p.track_id, p.embedding <=> %(query)s::vector AS distance,
-                   p.valence, p.energy, p.mood, p.embedding,
-                   -- recall's weight, for a candidate beyond the nearest ones
-                   (SELECT c.weight FROM {candidate} c
-                     WHERE c.user_id = %(user)s AND c.track_id = p.track_id) AS weight
-              FROM {profile} p
-             WHERE p.embedding IS NOT NULL
-               AND p.track_id NOT IN (SELECT track_id FROM excluded)
-               AND p.track_id NOT IN (SELECT track_id FROM cand)
-               AND NOT """
-        + GENRE_BLOCKED.format(alias="p", track="{track}")
+        near_exact AS ("""
+        + NEAR_SELECT.replace("@ORDER@", "(p.embedding <=> %(query)s::vector) + 0, p.track_id")
         + """
-             ORDER BY (p.embedding <=> %(query)s::vector) + 0, p.track_id LIMIT %(near)s
         ),
         near AS (
             SELECT * FROM near_index WHERE (SELECT count(*) FROM near_index) >= %(near)s

@@ -199,7 +199,8 @@ def test_a_track_from_spotify_takes_its_artists_genre_and_its_own_flag() -> None
     assert Artist.objects.get(name="Newcomer").genre == "hip-hop"
 
 
-def test_the_demo_file_carries_flags_only_when_some_track_has_one(tmp_path) -> None:
+def _one_track_catalog() -> tuple[dict, dict]:
+    """A demo catalog file's contents with one pop track of unknown explicitness, and that track."""
     track = {
         "id": "t" * 22,
         "name": "Song",
@@ -212,7 +213,12 @@ def test_the_demo_file_carries_flags_only_when_some_track_has_one(tmp_path) -> N
         **dict.fromkeys(TRACK_FEATURES),
         "explicit": None,
     }
-    plain = {"artists": [{"id": "a" * 22, "name": "A"}], "albums": [], "tracks": [track], "playlists": []}
+    artists = [{"id": "a" * 22, "name": "A"}]
+    return track, {"artists": artists, "albums": [], "tracks": [track], "playlists": []}
+
+
+def test_the_demo_file_carries_flags_only_when_some_track_has_one(tmp_path) -> None:
+    track, plain = _one_track_catalog()
 
     catalog_file_write(tmp_path / "none.json.gz", plain, source="test")
     catalog_file_write(
@@ -225,19 +231,7 @@ def test_the_demo_file_carries_flags_only_when_some_track_has_one(tmp_path) -> N
 
 @pytest.mark.django_db
 def test_a_warm_demo_load_derives_again_only_when_its_inputs_changed(tmp_path, monkeypatch) -> None:
-    track = {
-        "id": "t" * 22,
-        "name": "Song",
-        "album_id": None,
-        "artist_ids": ["a" * 22],
-        "duration_ms": 1,
-        "popularity": 1,
-        "genre": "pop",
-        "subgenre": "x",
-        **dict.fromkeys(TRACK_FEATURES),
-        "explicit": None,
-    }
-    plain = {"artists": [{"id": "a" * 22, "name": "A"}], "albums": [], "tracks": [track], "playlists": []}
+    _, plain = _one_track_catalog()
     path = tmp_path / "catalog.json.gz"
     catalog_file_write(path, plain, source="test")
     passes: list[int] = []
