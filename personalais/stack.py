@@ -382,8 +382,7 @@ def _supervise(
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    previous = {signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     for child in children:
         child.start(env)
     if setup is None:
@@ -409,6 +408,8 @@ def _supervise(
             child.stop()
         for child in children:
             child.wait_stopped(timeout=10)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return code
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
 import time
 from collections import deque
@@ -19,6 +20,7 @@ from personalais.stack import (
     Child,
     Supervisor,
     _listen_or_exit,
+    _supervise,
     restart_delay,
     web_children,
     web_concurrency,
@@ -105,3 +107,36 @@ def test_a_web_port_already_taken_stops_start_up_with_a_message_naming_port():
         port = taken.getsockname()[1]
         with pytest.raises(SystemExit, match=f"cannot listen on 127.0.0.1:{port}.*set PORT"):
             _listen_or_exit("127.0.0.1", port)
+
+
+def _sleeper(name: str) -> Child:
+    return Child(name, [sys.executable, "-c", "import time; time.sleep(60)"])
+
+
+def test_the_banner_waits_for_the_demo_data_that_loads_beside_the_children(capsys):
+    children = [_sleeper("web"), _sleeper("worker")]
+    setup = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1.5)"])
+    seen: list[tuple[bool, bool]] = []  # (children running, set-up done) when the banner was made
+
+    def banner() -> str:
+        seen.append((all(c.process and c.process.poll() is None for c in children), setup.poll() == 0))
+        os.kill(os.getpid(), 15)  # then stop, as Ctrl-C would
+        return "UP"
+
+    assert _supervise(children, {}, {}, banner, setup=setup) == 0
+
+    assert seen == [(True, True)]  # children started before the set-up ended; banner after it
+    assert "UP" in capsys.readouterr().out
+    assert all(child.process is not None and child.process.poll() is not None for child in children)
+
+
+def test_a_failed_demo_load_stops_everything_with_an_error(capsys):
+    children = [_sleeper("web")]
+    setup = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(2)"])
+
+    assert _supervise(children, {}, {}, lambda: "UP", setup=setup) == 1
+
+    out = capsys.readouterr()
+    assert "UP" not in out.out
+    assert "seed_demo" in out.err
+    assert children[0].process is not None and children[0].process.poll() is not None
