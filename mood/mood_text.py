@@ -268,8 +268,13 @@ def mood_query_text(label: str, valence: float, arousal: float, user_text: str =
     if abs(arousal) > 0.3:
         parts.append("slow" if arousal < 0 else "fast")
     text = ". ".join(parts) + "."
-    said = " ".join(user_text.split())[:MAX_USER_TEXT_CHARS]
+    said = listener_words(user_text)
     return f"{text} {said}" if said else text
+
+
+def listener_words(text: str) -> str:
+    """A listener's words as a mood query carries them: whitespace folded, at most 300 characters."""
+    return " ".join(text.split())[:MAX_USER_TEXT_CHARS]
 
 
 def reason_for_track(

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from catalog.explicit import UNKNOWN_NOTE, explicit_masks
 from catalog.sql import server_bound_cursor
-from mood.encoder import DIMENSIONS, embed_text
-from mood.mood_text import mood_query_text
+from mood.encoder import DIMENSIONS, embed_phrase_and_words
+from mood.mood_text import listener_words, mood_query_text
 from mood.perception import EmotionEstimate
 from mood.target import avoided_track_moods, listening_target, mood_centre, target_moods, target_without
 from mood.track_mood import TRACK_MOODS
@@ -243,7 +243,8 @@ def _aim(*, label: str, target: np.ndarray, text: str) -> np.ndarray:
     valence, energy = mood_centre(target)
     main = TRACK_MOODS[int(np.argmax(target))]
     words = QUERY_WORDS[main] if target.max() >= 0.5 else label
-    return embed_text(mood_query_text(words, 2 * valence - 1, 2 * energy - 1, text))
+    phrase = mood_query_text(words, 2 * valence - 1, 2 * energy - 1)
+    return embed_phrase_and_words(phrase, listener_words(text))
 
 
 def _seeded_query(query: np.ndarray, seed_track_ids: Sequence[int]) -> np.ndarray:

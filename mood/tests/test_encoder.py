@@ -57,3 +57,40 @@ def test_it_gives_equal_texts_one_vector_whatever_the_batching():
 
     assert (vectors[0] == vectors[2]).all()
     np.testing.assert_allclose(embed_texts(texts, batch_size=1), vectors, atol=1e-4)
+
+
+PHRASE = "calm, soft, relaxed, peaceful. slow."
+WORDS = (
+    "I want to relax and unwind after a long day",
+    "play me some jazz for the evening",
+    "I'm pumped, heading to the gym right now!",
+)
+
+
+def test_a_phrase_and_words_point_where_the_whole_text_does():
+    for words in WORDS:
+        joined = embeddings.embed_phrase_and_words(PHRASE, words)
+        whole = embed_text(f"{PHRASE} {words}")
+
+        assert joined.dtype == np.float32
+        assert abs(float(np.linalg.norm(joined)) - 1.0) < 1e-5
+        assert joined @ whole > 0.85
+        # Nearer the whole than either part alone: both parts carry into the query.
+        assert joined @ whole > max(embed_text(PHRASE) @ whole, embed_text(words) @ whole)
+
+
+def test_a_phrase_without_words_is_the_phrase_itself():
+    np.testing.assert_allclose(embeddings.embed_phrase_and_words(PHRASE, ""), embed_text(PHRASE), atol=1e-4)
+
+
+def test_words_the_turn_already_embedded_cost_no_second_pass(monkeypatch):
+    message = "something to get me through a rainy afternoon"
+    embeddings.embed_recent([message])  # the intent classifier's pass
+    embeddings.embed_phrase_and_words(PHRASE, "warm up the phrase cache")
+    passes: list[int] = []
+    real_encode = embeddings._encode
+    monkeypatch.setattr(embeddings, "_encode", lambda ids: passes.append(len(ids)) or real_encode(ids))
+
+    embeddings.embed_phrase_and_words(PHRASE, message)
+
+    assert passes == []
