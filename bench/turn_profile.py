@@ -117,10 +117,11 @@ def main() -> int:
     try:
         with (
             stage_timed(turn_module, "mood_from_text", "mood reading"),
-            stage_timed(services_module, "embed_text", "mood query embedding"),
+            stage_timed(services_module, "embed_phrase_and_words", "mood query vector"),
             stage_timed(turn_module.services, "listener_message_create", "message write"),
             stage_timed(services_module, "pool_scored", "pool statement (client side)"),
             stage_timed(services_module, "recommend_tracks", "recommend_tracks (all)"),
+            stage_timed(services_module.cover_asks, "add", "cover ask (batched)"),
             passes_counted(encoder_module, "_encode", "sentence encoder"),
             passes_counted(emotion_module, "encode_ids", "emotion encoder"),
         ):
@@ -153,6 +154,7 @@ def main() -> int:
         print(f"    {label:32s} {len(tokens) / options.turns:6.2f}     ({np.mean(tokens):.0f} tokens)")
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        profiler.dump_stats("/tmp/turn.prof")
     return 0
 
 

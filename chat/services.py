@@ -79,12 +79,37 @@ def listener_message_create(
 def assistant_message_create(
     *, conversation: Conversation, text: str, tracks: list[TrackCard], meta: dict | None = None
 ) -> Message:
-    return Message.objects.create(
+    """Store the agent's reply with its track cards.
+
+    Bound by the server (``server_bound_cursor``): the cards' JSON, several KB, travels as it is
+    instead of being escaped into the statement's text (about 1 ms of a turn's CPU).
+    """
+    now = timezone.now()
+    stored, meta = cards_stored(tracks), meta or {}
+    sql = f"""
+        INSERT INTO {Message._meta.db_table} (conversation_id, role, text, tracks, meta, created_at)
+        VALUES (%(conversation)s, %(role)s, %(text)s, %(tracks)s::jsonb, %(meta)s::jsonb, %(now)s)
+        RETURNING id
+    """  # the table name from the model, values as parameters
+    params: dict[str, Any] = {
+        "conversation": conversation.pk,
+        "role": Message.Role.ASSISTANT,
+        "text": text,
+        "tracks": json.dumps(stored),
+        "meta": json.dumps(meta),
+        "now": now,
+    }
+    with server_bound_cursor() as cursor:
+        cursor.execute(sql, params)
+        (message_id,) = cursor.fetchone()
+    return Message(
+        id=message_id,
         conversation=conversation,
         role=Message.Role.ASSISTANT,
         text=text,
-        tracks=cards_stored(tracks),
-        meta=meta or {},
+        tracks=stored,
+        meta=meta,
+        created_at=now,
     )
 
 

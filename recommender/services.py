@@ -26,6 +26,7 @@ from mood.mood_text import listener_words, mood_query_text
 from mood.perception import EmotionEstimate
 from mood.target import avoided_track_moods, listening_target, mood_centre, target_moods, target_without
 from mood.track_mood import TRACK_MOODS
+from recommender.cover_asks import CoverAsks
 from recommender.explain import recommended_track
 from recommender.listener_state import ListenerState, listener_state_get
 from recommender.models import Feedback, MoodStrategy, ServedItem, ServedList, TastePreference
@@ -349,8 +350,8 @@ def _record(
     """Store the list as served, with the weights in force; the picks come back with their item ids.
 
     One statement (the list and its items together, so never one without the other). Picks whose
-    album has no cover yet get one looked up after the commit (``album_art_fill``), so they show it
-    from the next reload; a broker hiccup then never costs the list.
+    album has no cover yet get one looked up after the commit (``album_art_fill``, batched by
+    ``cover_asks``), so they show it from the next reload; a broker hiccup never costs the list.
     """
     served, item = ServedList._meta.db_table, ServedItem._meta.db_table
     sql = f"""
@@ -392,16 +393,18 @@ def _record(
         item_ids = dict((position, item_id) for item_id, position in cursor.fetchall())
     coverless = covers_to_ask([pick.track_id for pick in picks if not pick.image])
     if coverless:
-        transaction.on_commit(
-            # argsrepr: Celery's own repr of the ids cost ~5 ms a turn.
-            lambda: album_art_fill.apply_async(  # type: ignore[call-arg]  # the stubs lack argsrepr
-                (coverless,), argsrepr=f"({len(coverless)} tracks)"
-            ),
-            robust=True,
-        )
+        transaction.on_commit(lambda: cover_asks.add(coverless), robust=True)
     return [replace(pick, served_item_id=item_ids[position]) for position, pick in enumerate(picks)]
 
 
+def _covers_send(track_ids: list[int]) -> None:
+    # argsrepr: Celery's own repr of the ids cost ~5 ms a call; no result is kept for anyone.
+    album_art_fill.apply_async(  # type: ignore[call-arg]  # the stubs lack argsrepr
+        (track_ids,), argsrepr=f"({len(track_ids)} tracks)", ignore_result=True
+    )
+
+
+cover_asks = CoverAsks(_covers_send)  # this process's batches of cover lookups for the worker
 COVER_ASK_AGAIN_SECONDS = 300.0
 _covers_asked: dict[int, float] = {}  # track id → when this process last asked the worker for its cover
 

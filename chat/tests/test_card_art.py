@@ -3,6 +3,7 @@ up after the list is stored, and history shows covers found after a message was 
 
 from __future__ import annotations
 
+import threading
 from unittest import mock
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from catalog.models import Album
 from chat.cards import TrackCard, cards_stored
 from recommender import services as recommender_services
+from recommender.cover_asks import CoverAsks
 from recommender.services import recommend_tracks
 from spotify.tasks import album_art_fill
 
@@ -39,11 +41,10 @@ def test_a_served_pick_carries_its_albums_cover_on_its_card(
     for album in Album.objects.all():
         Album.objects.filter(pk=album.pk).update(image_url=cover(album.pk))
 
-    with (
-        mock.patch.object(album_art_fill, "apply_async") as delay,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        picks = calm_picks(alice)
+    with mock.patch.object(album_art_fill, "apply_async") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            picks = calm_picks(alice)
+        assert recommender_services.cover_asks.flush() == []
 
     assert picks
     albums = {t.pk: t.album_id for t in small_catalog}
@@ -56,16 +57,15 @@ def test_a_served_pick_carries_its_albums_cover_on_its_card(
 def test_picks_without_a_cover_are_looked_up_after_the_list_is_stored(
     alice, small_catalog, django_capture_on_commit_callbacks
 ):
-    with (
-        mock.patch.object(album_art_fill, "apply_async") as delay,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        picks = calm_picks(alice)
+    with mock.patch.object(album_art_fill, "apply_async") as delay:
+        with django_capture_on_commit_callbacks(execute=True):  # the list commits, then asks
+            picks = calm_picks(alice)
+        recommender_services.cover_asks.flush()  # the batch would go out within a second
 
     assert picks and all(pick.image == "" for pick in picks)
     assert all("image" not in card for card in cards_stored(TrackCard.from_pick(pick) for pick in picks))
     delay.assert_called_once()
-    assert delay.call_args.args == (([pick.track_id for pick in picks],),)
+    assert delay.call_args.args == ((sorted(pick.track_id for pick in picks),),)
 
 
 def test_a_cover_is_asked_for_once_in_a_while_not_on_every_list():
@@ -74,3 +74,29 @@ def test_a_cover_is_asked_for_once_in_a_while_not_on_every_list():
     assert recommender_services.covers_to_ask([2, 3], now=now + 1) == [3]  # 2 was asked a moment ago
     later = now + recommender_services.COVER_ASK_AGAIN_SECONDS + 2
     assert recommender_services.covers_to_ask([1, 2, 3], now=later) == [1, 2, 3]
+
+
+def test_cover_asks_from_many_lists_go_to_the_worker_together_within_a_second():
+    sent: list[list[int]] = []
+    done = threading.Event()
+    asks = CoverAsks(lambda ids: (sent.append(ids), done.set()), delay=0.2)
+
+    asks.add([3, 1])
+    asks.add([2, 3])
+    assert sent == []  # not one message per list
+
+    assert done.wait(5)
+    assert sent == [[1, 2, 3]]
+    asks.add([4])
+    assert asks.flush() == [4] and sent == [[1, 2, 3], [4]]
+
+
+def test_a_broker_that_is_away_costs_only_the_covers():
+    def broker_down(ids: list[int]) -> None:
+        raise ConnectionError("broker away")
+
+    asks = CoverAsks(broker_down, delay=60)
+    asks.add([7])
+
+    assert asks.flush() == [7]  # logged, not raised
+    assert asks.flush() == []
