@@ -225,6 +225,10 @@ NEAR_SELECT = (
 )
 
 
+# At most this many tracks of the named genres (the most popular) are measured for a focus.
+FOCUSED_SCAN = 2000
+
+
 def pool_scored(
     *,
     user: User,
@@ -277,11 +281,13 @@ def pool_scored(
             SELECT * FROM near_exact WHERE (SELECT count(*) FROM near_index) < %(near)s
         ),
         -- A request that names genres or artists also gets their nearest tracks: the set comes
-        -- from the indexes (genre, subgenre, artist), then exactly by distance.
+        -- from the indexes (genre, subgenre, artist), then exactly by distance. A big genre in a
+        -- big catalog (thousands of tracks) lends its most popular ones only, so the cost stays
+        -- that of a few thousand rows whatever the catalog's size (bench/catalog_scale.py).
         focused_ids AS (
-            SELECT id AS track_id FROM {track} WHERE %(narrows)s AND genre = ANY(%(genres)s::text[])
-            UNION
-            SELECT id FROM {track} WHERE %(narrows)s AND subgenre = ANY(%(genres)s::text[])
+            (SELECT id AS track_id FROM {track}
+              WHERE %(narrows)s AND (genre = ANY(%(genres)s::text[]) OR subgenre = ANY(%(genres)s::text[]))
+              ORDER BY popularity DESC, id LIMIT %(focused_scan)s)
             UNION
             SELECT track_id FROM {link} WHERE %(narrows)s AND artist_id = ANY(%(artist_ids)s::bigint[])
         ),
@@ -360,6 +366,7 @@ def pool_scored(
         genres=[genre.lower() for genre in genres],
         artist_ids=list(artist_ids),
         focused=focused,
+        focused_scan=FOCUSED_SCAN,
         liked_artists=sorted(liked_artists),
     )
     with server_bound_cursor(binary=True) as cursor:

@@ -7,6 +7,7 @@ import struct
 import numpy as np
 import pytest
 
+from recommender import pool as pool_module
 from recommender.models import Feedback, TastePreference, TrackProfile
 from recommender.pool import (
     MOOD_SOURCE,
@@ -220,3 +221,20 @@ def test_a_track_row_falls_back_to_the_profiles_estimate_for_missing_features():
     row = TrackRow(1, "s", "n", "a", 1, False, None, "", "", None, 0.8, None, 0.3, 0.1)
 
     assert (row.affect("valence"), row.affect("energy")) == (0.3, 0.8)
+
+
+def test_a_big_genre_lends_its_most_popular_tracks_only(alice, scattered_catalog, monkeypatch):
+    query = unit(np.random.default_rng(9).normal(size=384)).astype(np.float32)
+    plain = set(ids_of(pooled(alice, query, limit=40)))
+    metal = [track for track in scattered_catalog if track.genre == "metal"]
+    beyond = [track for track in metal if track.pk not in plain]
+    assert len(beyond) >= 2, "some metal tracks lie beyond the nearest ones"
+    # The metal tracks already pooled are the most popular, then one beyond them, then the rest.
+    popularity = {t.pk: 100 for t in metal if t.pk in plain} | {beyond[0].pk: 99}
+    for track in metal:
+        type(track).objects.filter(pk=track.pk).update(popularity=popularity.get(track.pk, 10))
+    monkeypatch.setattr(pool_module, "FOCUSED_SCAN", len(metal) - len(beyond) + 1)
+
+    narrowed = set(ids_of(pooled(alice, query, limit=40, genres=["metal"])))
+
+    assert narrowed - plain == {beyond[0].pk}
