@@ -322,16 +322,20 @@ def main() -> int:
         brain = "chat.agent.standin_brain:respond"
         standin = [PYTHON, "-m", "standins.llm", "--port", str(standin_port), "--brain", brain, "--quiet"]
         children.insert(1, Child("llm-standin", standin))
-    banner = lambda: (  # noqa: E731 (printed once the demo data is in: the time is then)
-        f"\nPersonalAIs is up in {time.monotonic() - started:.1f}s: http://127.0.0.1:{port}/"
-        f" ({len(web)} web process{'es' if len(web) > 1 else ''}; WEB_CONCURRENCY sets how many)\n"
-        "  “Log in with Spotify” and pick a demo listener on the emulator's consent page\n"
-        f"  ({_demo_listeners()}), or sign up with any email.\n"
-        f"  Admin: http://127.0.0.1:{port}/admin/  Staff login: .venv/bin/python manage.py createsuperuser\n"
-        f"  Spotify emulator: http://127.0.0.1:{emulator_port}/   Health: http://127.0.0.1:{port}/healthz\n"
-        + (f"  LLM stand-in: {env['LLM_BASE_URL']}\n" if with_standin else "")
-        + "  Press Ctrl-C to stop everything.\n"
-    )
+
+    def banner() -> str:  # printed once the demo data is in, so the time is then
+        return (
+            f"\nPersonalAIs is up in {time.monotonic() - started:.1f}s: http://127.0.0.1:{port}/"
+            f" ({len(web)} web process{'es' if len(web) > 1 else ''}; WEB_CONCURRENCY sets how many)\n"
+            "  “Log in with Spotify” and pick a demo listener on the emulator's consent page\n"
+            f"  ({_demo_listeners()}), or sign up with any email.\n"
+            f"  Admin: http://127.0.0.1:{port}/admin/"
+            "  Staff login: .venv/bin/python manage.py createsuperuser\n"
+            f"  Spotify emulator: http://127.0.0.1:{emulator_port}/   Health: http://127.0.0.1:{port}/healthz\n"
+            + (f"  LLM stand-in: {env['LLM_BASE_URL']}\n" if with_standin else "")
+            + "  Press Ctrl-C to stop everything.\n"
+        )
+
     try:
         return _supervise(children, env, _embedded_watch(env), banner, setup=seeding)
     finally:
