@@ -224,17 +224,17 @@ def test_a_track_row_falls_back_to_the_profiles_estimate_for_missing_features():
 
 
 def test_a_big_genre_lends_its_most_popular_tracks_only(alice, scattered_catalog, monkeypatch):
-    query = unit(np.random.default_rng(9).normal(size=384)).astype(np.float32)
+    rng = np.random.default_rng(9)
+    query = unit(rng.normal(size=384)).astype(np.float32)
+    metal = [track for track in scattered_catalog if track.genre == "metal"]  # 8 of 80
+    for rank, track in enumerate(metal):  # the farthest from the query, most popular first
+        far = unit(-query + 0.1 * rng.normal(size=384)).astype(np.float32).tolist()
+        TrackProfile.objects.filter(track=track).update(embedding=far)
+        type(track).objects.filter(pk=track.pk).update(popularity=90 - rank)
     plain = set(ids_of(pooled(alice, query, limit=40)))
-    metal = [track for track in scattered_catalog if track.genre == "metal"]
-    beyond = [track for track in metal if track.pk not in plain]
-    assert len(beyond) >= 2, "some metal tracks lie beyond the nearest ones"
-    # The metal tracks already pooled are the most popular, then one beyond them, then the rest.
-    popularity = {t.pk: 100 for t in metal if t.pk in plain} | {beyond[0].pk: 99}
-    for track in metal:
-        type(track).objects.filter(pk=track.pk).update(popularity=popularity.get(track.pk, 10))
-    monkeypatch.setattr(pool_module, "FOCUSED_SCAN", len(metal) - len(beyond) + 1)
+    assert not plain & {track.pk for track in metal}, "the nearest tracks are all pop"
+    monkeypatch.setattr(pool_module, "FOCUSED_SCAN", 3)
 
     narrowed = set(ids_of(pooled(alice, query, limit=40, genres=["metal"])))
 
-    assert narrowed - plain == {beyond[0].pk}
+    assert narrowed - plain == {track.pk for track in metal[:3]}
