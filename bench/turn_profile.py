@@ -154,7 +154,6 @@ def main() -> int:
         print(f"    {label:32s} {len(tokens) / options.turns:6.2f}     ({np.mean(tokens):.0f} tokens)")
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-        profiler.dump_stats("/tmp/turn.prof")
     return 0
 
 

@@ -194,11 +194,11 @@ def embed_phrase_and_words(phrase: str, words: str) -> np.ndarray:
     """One unit vector for ``phrase`` followed by a listener's ``words``, without a pass over the two.
 
     The model's vector is a mean over tokens, so the two parts' own vectors, weighted by their
-    token counts, stand in for the pass over the whole (cosine about 0.94 to it on bench
-    sentences; mood fit on human labels was the same either way: docs/architecture.md). It
-    saves a chat turn one ~30-token pass, about 6 ms of CPU: ``phrase`` comes from a small
-    vocabulary and is kept here, and ``words`` are most often the message the intent classifier
-    has just embedded (``embed_recent`` keeps it).
+    token counts, stand in for the pass over the whole (``mood/tests/test_encoder.py`` holds them
+    close; mood fit on human labels was the same either way: docs/architecture.md). It saves a
+    chat turn one ~30-token pass, about 6 ms of CPU (``bench/turn_profile.py``): ``phrase``
+    comes from a small vocabulary and is kept here, and ``words`` are most often the message
+    the intent classifier has just embedded (``embed_recent`` keeps it).
     """
     phrase_vector, phrase_tokens = _phrase_vector(phrase)
     if not words:
