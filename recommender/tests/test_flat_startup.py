@@ -147,6 +147,18 @@ def test_a_new_profile_recipe_refreshes_every_profile_once(demo_dir, monkeypatch
     assert all(after[t][1] != before[t][1] for t in before)
 
 
+def test_a_new_sentence_encoder_embeds_every_profile_again(demo_dir, monkeypatch):
+    seed_demo()
+    before = stored_profiles()
+    monkeypatch.setattr("recommender.profiles.MODEL_ID", "another-encoder")
+
+    assert track_profiles_refresh() == 6
+
+    after = stored_profiles()
+    assert all(after[t][2] != before[t][2] for t in before)  # the vector's key names the new model
+    assert track_profiles_refresh() == 0
+
+
 def test_copy_update_writes_profile_vectors_as_text_and_mood_arrays_by_track():
     track = TrackFactory.create()
     TrackProfile.objects.create(track=track, mood_text="folk.", text_hash="x")
