@@ -69,12 +69,13 @@ def stage_timed(module: Any, name: str, label: str) -> Iterator[None]:
 
 
 @contextmanager
-def passes_counted(module: Any, name: str, label: str) -> Iterator[None]:
-    """Wrap ``module.name`` (a model pass over a batch of token-id rows) to count passes and tokens."""
+def passes_counted(module: Any, name: str, label: str, *, one_text: bool = False) -> Iterator[None]:
+    """Wrap ``module.name`` (a model pass over a batch of token-id rows, or over one text's ids)
+    to count passes and tokens."""
     original: Callable = getattr(module, name)
 
     def counted(token_ids: Any, *args: Any, **kwargs: Any) -> Any:
-        PASSES[label].append(sum(len(row) for row in token_ids))
+        PASSES[label].append(len(token_ids) if one_text else sum(len(row) for row in token_ids))
         return original(token_ids, *args, **kwargs)
 
     setattr(module, name, counted)
@@ -122,7 +123,7 @@ def main() -> int:
             stage_timed(services_module, "pool_scored", "pool statement (client side)"),
             stage_timed(services_module, "recommend_tracks", "recommend_tracks (all)"),
             stage_timed(services_module.cover_asks, "add", "cover ask (batched)"),
-            passes_counted(encoder_module, "_encode", "sentence encoder"),
+            passes_counted(encoder_module, "_encode", "sentence encoder", one_text=True),
             passes_counted(emotion_module, "encode_ids", "emotion encoder"),
         ):
             for number in range(options.turns):

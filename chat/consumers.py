@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from functools import partial
 from importlib import import_module
 from typing import TypeVar
@@ -22,7 +23,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django import db
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.db import DatabaseError
+from django.contrib.sessions.models import Session
+from django.db import DatabaseError, connection
+from django.utils import timezone
 
 from . import selectors
 from .actions import (
@@ -50,17 +53,43 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 AnEvent = TypeVar("AnEvent", bound=Event)
+Done = TypeVar("Done")
+DB_SESSIONS = "django.contrib.sessions.backends.db"
 
 
-def _turn_in_pool_thread(**kwargs: object) -> TurnResult:
-    """``run_turn`` in a shared pool thread, with the connection handled as after a request.
+class LoggedOut(Exception):
+    """The session the socket opened with no longer logs in its listener."""
+
+
+def as_listener(scope: dict, user: object, work: Callable[[], Done]) -> Done:
+    """``work()``, in the same thread (and database connection) as the session check before it.
+
+    Raises LoggedOut, or MessageNotSaved when the database cannot say.
+    """
+    try:
+        alive = session_still_valid(scope, user)
+    except DatabaseError as exc:  # away: nothing can be stored (nor checked); the socket stays
+        raise MessageNotSaved() from exc
+    if not alive:
+        raise LoggedOut
+    return work()
+
+
+def _turn_in_pool_thread(*, scope: dict, emit: Callable[[dict], None], **kwargs: object) -> TurnResult:
+    """``run_turn`` in a shared pool thread after the session check, with the connection handled
+    as after a request; "typing" goes out once the listener is known to be still logged in.
 
     Pool threads outlive requests and Django's request-end cleanup never reaches them, so the
     turn closes its connection itself — unless ``DB_CONN_MAX_AGE`` asks to keep it (then only a
     broken or expired one is closed).
     """
+
+    def turn() -> TurnResult:
+        emit(TypingEvent().wire())
+        return run_turn(emit=emit, **kwargs)  # type: ignore[arg-type]
+
     try:
-        return run_turn(**kwargs)  # type: ignore[arg-type]
+        return as_listener(scope, kwargs["user"], turn)
     finally:
         if db.connection.settings_dict.get("CONN_MAX_AGE"):
             db.close_old_connections()
@@ -72,10 +101,20 @@ def session_still_valid(scope: dict, user: object) -> bool:
     """Whether the session the socket opened with still logs in this user (one session read).
 
     Logging out deletes the session; an open socket must stop acting for the listener then.
+    With database sessions, a row that still holds the key, unexpired, is enough: logging in
+    gives the session a new key (the old row goes), so a key never changes hands between
+    listeners, and reading one indexed row skips loading and verifying the session's data.
     """
     session = scope.get("session")
     if session is None or session.session_key is None:
         return False
+    if settings.SESSION_ENGINE == DB_SESSIONS:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {Session._meta.db_table} WHERE session_key = %s AND expire_date > %s",
+                [session.session_key, timezone.now()],
+            )
+            return cursor.fetchone() is not None
     fresh = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session.session_key)
     return str(fresh.get(SESSION_KEY)) == str(getattr(user, "pk", None))
 
@@ -96,24 +135,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._send(notice)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        try:
-            # In the shared pool, not the process's one sync thread: every frame of every socket
-            # asks this, and queueing them all behind one thread put a floor under turn latency.
-            alive = await database_sync_to_async(session_still_valid, thread_sensitive=False)(
-                self.scope, self.user
-            )
-        except DatabaseError:
-            # The database is away: nothing can be stored (nor checked); say so, keep the socket.
-            await self._error("not_saved", MessageNotSaved.message)
-            return
-        if not alive:
-            # Logged out (or the session expired) since the socket opened: nothing more from it.
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
+        # Every frame is checked against the session (a listener who logged out elsewhere gets
+        # nothing more from this socket); a frame that does work is checked in the same thread
+        # call as its work, so a turn costs one trip to a thread and one connection check.
         try:
             frame = frame_read(text_data)
         except FrameRejected as rejected:
-            await self._error(rejected.code, rejected.message)
+            if await self._still_logged_in():
+                await self._error(rejected.code, rejected.message)
             return
         match frame:
             case MessageFrame():
@@ -146,14 +175,32 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                     crashed="Something went wrong on our side; nothing was undone.",
                 )
 
+    async def _still_logged_in(self) -> bool:
+        """The session check alone; False once the socket is answered (database away) or closed."""
+        try:
+            # In the shared pool, not the process's one sync thread: a busy listener's frames
+            # must not queue behind others' work.
+            check = database_sync_to_async(as_listener, thread_sensitive=False)
+            await check(self.scope, self.user, lambda: None)
+        except MessageNotSaved as exc:
+            await self._error("not_saved", exc.message)
+            return False
+        except LoggedOut:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return False
+        return True
+
     async def _on_message(self, frame: MessageFrame) -> None:
-        await self._send(TypingEvent())
         began = time.perf_counter()
         send = async_to_sync(self._send_frame)
         try:
             result = await database_sync_to_async(_turn_in_pool_thread, thread_sensitive=False)(
-                user=self.user, text=frame.text, emit=send
+                scope=self.scope, user=self.user, text=frame.text, emit=send
             )
+        except LoggedOut:
+            # Logged out (or the session expired) since the socket opened: nothing more from it.
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
         except TurnError as exc:
             await self._error("turn_failed", exc.message)
             return
@@ -170,7 +217,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _act(self, action: partial[AnEvent], *, crashed: str) -> None:
         """Run one button's service for this listener; answer with its event, or say why not."""
         try:
-            event = await database_sync_to_async(action)(user=self.user)
+            event = await database_sync_to_async(as_listener)(
+                self.scope, self.user, partial(action, user=self.user)
+            )
+        except LoggedOut:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        except MessageNotSaved as exc:
+            await self._error("not_saved", exc.message)
+            return
         except ActionError as exc:
             await self._error("action_failed", exc.message)
             return

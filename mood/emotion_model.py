@@ -20,6 +20,7 @@ Both files are read once per process on first use (never at import), under a loc
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -286,12 +287,18 @@ _digests: dict[Path, str] = {}
 
 def _digest(path: Path) -> str:
     """The file's SHA-256 (read once per process), or raises EmotionModelUnavailable."""
-    key = path.resolve()
+    key = _resolved(path)
     if key not in _digests:
         if not key.is_file():
             raise EmotionModelUnavailable(f"no emotion encoder at {path}: run manage.py train_emotion")
         _digests[key] = hashlib.sha256(key.read_bytes()).hexdigest()
     return _digests[key]
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(path: str | Path) -> Path:
+    """``path`` made absolute, once: resolving calls lstat on every folder, several times a turn."""
+    return Path(path).resolve()
 
 
 def file_digest(path: str | Path) -> str:
@@ -304,7 +311,7 @@ _heads: dict[Path, EmotionHead] = {}
 
 def load_head(path: str | Path = WEIGHTS_PATH) -> EmotionHead:
     """The head at ``path``, read once per process; later calls return the same object."""
-    key = Path(path).resolve()
+    key = _resolved(path)
     head = _heads.get(key)
     if head is None:
         with _head_lock:
@@ -329,7 +336,7 @@ _sessions: dict[Path, onnxruntime.InferenceSession] = {}
 
 
 def _session(path: Path) -> onnxruntime.InferenceSession:
-    key = path.resolve()
+    key = _resolved(path)
     loaded = _sessions.get(key)
     if loaded is not None:
         return loaded
@@ -406,7 +413,7 @@ def emotion_vectors(texts: Sequence[str], path: str | Path = ENCODER_PATH) -> di
     message: kept here (the last few hundred texts), they cost nothing the next turns. Big
     batches (evaluation, calibration) pass through without evicting a conversation's turns.
     """
-    key = Path(path).resolve()
+    key = _resolved(path)
     found: dict[str, np.ndarray] = {}
     with _recent_lock:
         for text in texts:

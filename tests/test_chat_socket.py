@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
@@ -11,6 +12,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from chat.models import Message, MoodReading
 from personalais.asgi import application
@@ -65,6 +67,45 @@ async def test_a_socket_stops_acting_for_a_listener_who_logged_out(alice):
     await communicator.send_json_to({"type": "message", "text": "hello?"})
     assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
     assert not await database_sync_to_async(Message.objects.filter(text="hello?").exists)()
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "feedback", "message_id": 1, "track_id": "t1", "kind": "dislike"},  # a button
+        {"type": "nonsense"},  # a frame that would only get an error
+        {"type": "message", "text": "x" * 100_000},  # one too big to read
+    ],
+)
+async def test_a_logged_out_socket_is_closed_whatever_it_sends(alice, frame):
+    communicator, connected, _ = await connect(alice)
+    assert connected
+    await communicator.receive_json_from(timeout=10)  # history
+    await database_sync_to_async(Session.objects.all().delete)()
+    await communicator.send_json_to(frame)
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+    assert not await database_sync_to_async(Feedback.objects.exists)()
+
+
+async def test_a_socket_whose_session_expired_is_closed_and_its_message_not_stored(alice):
+    communicator, connected, _ = await connect(alice)
+    assert connected
+    await communicator.receive_json_from(timeout=10)  # history
+    expired = timezone.now() - timedelta(seconds=1)
+    await database_sync_to_async(Session.objects.update)(expire_date=expired)
+    await communicator.send_json_to({"type": "message", "text": "still there?"})
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+    assert not await database_sync_to_async(Message.objects.filter(text="still there?").exists)()
+
+
+async def test_a_turn_says_typing_first_once_the_session_is_checked(alice):
+    communicator, connected, _ = await connect(alice)
+    assert connected
+    await communicator.receive_json_from(timeout=10)  # history
+    await communicator.send_json_to({"type": "message", "text": "hello"})
+    events = await receive_until_done(communicator)
+    assert events[0]["type"] == "typing" and [e["type"] for e in events].count("typing") == 1
+    await communicator.disconnect()
 
 
 async def test_it_rejects_a_handshake_from_a_foreign_origin(alice):

@@ -8,6 +8,7 @@ tracks, candidates, liked and rejected tastes, votes, earlier lists, settings, s
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from catalog.models import Track
 from chat.agent.turn import run_turn
@@ -66,3 +67,25 @@ def test_a_second_turn_still_excludes_what_the_first_served(seasoned_listener):
     ]
     assert served[0] and served[1]
     assert not served[0] & served[1]
+
+
+@pytest.mark.django_db
+def test_one_index_on_candidates_leads_with_the_listener():
+    # The pool statement looks up "this listener's weight for this track" per pooled row. With a
+    # second index leading with the listener, the planner (which guesses a listener has few
+    # candidates) took it and read all of the listener's ~800 candidates for every row.
+    with connection.cursor() as cursor:
+        user_column = _column_number(cursor, "recommender_candidate", "user_id")
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, indkey::text FROM pg_index "
+            "WHERE indrelid = 'recommender_candidate'::regclass"
+        )
+        leading = sorted(name for name, key in cursor.fetchall() if key.split()[0] == str(user_column))
+    assert leading == ["unique_candidate"]
+
+
+def _column_number(cursor, table: str, column: str) -> int:
+    cursor.execute(
+        "SELECT attnum FROM pg_attribute WHERE attrelid = %s::regclass AND attname = %s", [table, column]
+    )
+    return cursor.fetchone()[0]
