@@ -53,7 +53,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 AnEvent = TypeVar("AnEvent", bound=Event)
-Done = TypeVar("Done")
+Outcome = TypeVar("Outcome")
 DB_SESSIONS = "django.contrib.sessions.backends.db"
 
 
@@ -61,7 +61,7 @@ class LoggedOut(Exception):
     """The session the socket opened with no longer logs in its listener."""
 
 
-def as_listener(scope: dict, user: object, work: Callable[[], Done]) -> Done:
+def as_listener(scope: dict, user: object, work: Callable[[], Outcome]) -> Outcome:
     """``work()``, in the same thread (and database connection) as the session check before it.
 
     Raises LoggedOut, or MessageNotSaved when the database cannot say.

@@ -13,7 +13,8 @@ one text per pass, so a text always gets the same vector.
 
 Built by ``make install`` (a couple of seconds; it needs the ``onnx`` package, which
 onnxruntime's quantiser reads graphs with) and, failing that, on first use. The file is
-derived from installed packages, so it lives with them (under ``sys.prefix``), and is written
+derived from installed packages, so it lives with them (under ``sys.prefix``; the environment
+variable ``PERSONALAIS_MODEL_DIR`` names another folder), and is written
 to a temporary name and renamed, so processes starting together never read half a file.
 """
 
