@@ -182,13 +182,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             # must not queue behind others' work.
             check = database_sync_to_async(as_listener, thread_sensitive=False)
             await check(self.scope, self.user, lambda: None)
-        except MessageNotSaved as exc:
-            await self._error("not_saved", exc.message)
-            return False
-        except LoggedOut:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        except (LoggedOut, MessageNotSaved) as refusal:
+            await self._refuse(refusal)
             return False
         return True
+
+    async def _refuse(self, refusal: LoggedOut | MessageNotSaved) -> None:
+        """Close a socket whose session is gone (logged out, or expired, since it opened); or
+        say the database is away, keeping the socket."""
+        if isinstance(refusal, LoggedOut):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+        else:
+            await self._error("not_saved", refusal.message)
 
     async def _on_message(self, frame: MessageFrame) -> None:
         began = time.perf_counter()
@@ -197,15 +202,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             result = await database_sync_to_async(_turn_in_pool_thread, thread_sensitive=False)(
                 scope=self.scope, user=self.user, text=frame.text, emit=send
             )
-        except LoggedOut:
-            # Logged out (or the session expired) since the socket opened: nothing more from it.
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        except (LoggedOut, MessageNotSaved) as refusal:
+            await self._refuse(refusal)
             return
         except TurnError as exc:
             await self._error("turn_failed", exc.message)
-            return
-        except MessageNotSaved as exc:
-            await self._error("not_saved", exc.message)
             return
         except Exception:
             logger.exception("chat turn crashed for user %s", self.user.pk)
@@ -220,11 +221,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             event = await database_sync_to_async(as_listener)(
                 self.scope, self.user, partial(action, user=self.user)
             )
-        except LoggedOut:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
-        except MessageNotSaved as exc:
-            await self._error("not_saved", exc.message)
+        except (LoggedOut, MessageNotSaved) as refusal:
+            await self._refuse(refusal)
             return
         except ActionError as exc:
             await self._error("action_failed", exc.message)
