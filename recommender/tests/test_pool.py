@@ -6,6 +6,7 @@ import struct
 
 import numpy as np
 import pytest
+from django.db import connection
 
 from recommender import pool as pool_module
 from recommender.models import Feedback, TastePreference, TrackProfile
@@ -231,6 +232,11 @@ def test_a_big_genre_lends_its_most_popular_tracks_only(alice, scattered_catalog
         far = unit(-query + 0.1 * rng.normal(size=384)).astype(np.float32).tolist()
         TrackProfile.objects.filter(track=track).update(embedding=far)
         type(track).objects.filter(pk=track.pk).update(popularity=90 - rank)
+    # The nearest exactly: the test database's HNSW index holds dead entries from rolled-back
+    # tests, and its relaxed-order scan then lets a far track into the nearest 50 (it failed so
+    # in a clean clone). What this test checks is the focus branch, not the index's recall.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_indexscan = off")
     plain = set(ids_of(pooled(alice, query, limit=40)))
     assert not plain & {track.pk for track in metal}, "the nearest tracks are all pop"
     monkeypatch.setattr(pool_module, "FOCUSED_SCAN", 3)
