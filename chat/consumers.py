@@ -10,6 +10,7 @@ so one listener's slow turn never queues another's; events cross back to the soc
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from functools import partial
 from importlib import import_module
 from typing import TypeVar
 
-from asgiref.sync import async_to_sync
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django import db
@@ -134,6 +135,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if notice is not None:
             await self._send(notice)
 
+    async def dispatch(self, message: dict) -> None:
+        """Channels' dispatch, less its ``close_old_connections`` in the process's one sync thread
+        before every frame: that connection is not the one our work uses (every database call here
+        runs in ``database_sync_to_async``, which tidies its own thread's connection), and the hop
+        cost a thread trip per frame, queued behind every other socket's."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         # Every frame is checked against the session (a listener who logged out elsewhere gets
         # nothing more from this socket); a frame that does work is checked in the same thread
@@ -197,11 +208,24 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _on_message(self, frame: MessageFrame) -> None:
         began = time.perf_counter()
-        send = async_to_sync(self._send_frame)
+        loop = asyncio.get_running_loop()
+        outbox: asyncio.Queue[dict | None] = asyncio.Queue()
+
+        def emit(event: dict) -> None:
+            # From the turn's thread: hand the frame to the loop and go on (no wait for the send).
+            # Callbacks run in the order they were scheduled, and the turn's own completion is
+            # scheduled after its last emit, so every frame is queued before the turn returns.
+            loop.call_soon_threadsafe(outbox.put_nowait, event)
+
+        forwarding = asyncio.create_task(self._forward(outbox))
         try:
-            result = await database_sync_to_async(_turn_in_pool_thread, thread_sensitive=False)(
-                scope=self.scope, user=self.user, text=frame.text, emit=send
-            )
+            try:
+                result = await database_sync_to_async(_turn_in_pool_thread, thread_sensitive=False)(
+                    scope=self.scope, user=self.user, text=frame.text, emit=emit
+                )
+            finally:  # the turn's events go out before whatever follows (done, an error)
+                outbox.put_nowait(None)
+                await forwarding
         except (LoggedOut, MessageNotSaved) as refusal:
             await self._refuse(refusal)
             return
@@ -241,9 +265,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _send(self, event: Event) -> None:
         await self.send_json(event.wire())
 
-    async def _send_frame(self, frame: dict) -> None:
-        """Forward one event of a running turn; a listener who left just misses it (history has it)."""
-        try:
-            await self.send_json(frame)
-        except Exception:  # the socket closed mid-turn: the turn still finishes and is stored
-            logger.info("listener %s left mid-turn; event %s dropped", self.user.pk, frame.get("type"))
+    async def _forward(self, outbox: asyncio.Queue[dict | None]) -> None:
+        """Send a running turn's events in order until None; a listener who left just misses
+        them (history has them)."""
+        while (frame := await outbox.get()) is not None:
+            try:
+                await self.send_json(frame)
+            except Exception:  # the socket closed mid-turn: the turn still finishes and is stored
+                logger.info("listener %s left mid-turn; event %s dropped", self.user.pk, frame.get("type"))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
@@ -140,6 +142,38 @@ async def test_it_accepts_its_own_origin_and_a_trusted_one(alice, settings, orig
     settings.CSRF_TRUSTED_ORIGINS = trusted
     communicator, connected, _ = await connect(alice, origin=(b"origin", origin), host=host)
     assert connected
+    await communicator.disconnect()
+
+
+async def test_a_turns_events_arrive_in_the_order_they_happened_and_done_comes_last(alice, small_catalog):
+    communicator, connected, _ = await connect(alice)
+    assert connected
+    await communicator.receive_json_from(timeout=10)  # history
+    for text in ("play me something calm", "more like that"):
+        await communicator.send_json_to({"type": "message", "text": text})
+        events = await receive_until_done(communicator)
+        assert [e["type"] for e in events] == ["typing", "mood", "message", "tracks", "done"]
+        message = events[2]
+        assert events[1]["message_id"] < message["id"] == events[3]["message_id"]
+    await communicator.disconnect()
+
+
+async def test_a_turn_does_not_wait_for_the_process_sync_thread(alice, small_catalog):
+    """Another request holding the process's one sync thread must not hold up a listener's turn."""
+    communicator, connected, _ = await connect(alice)
+    assert connected
+    await communicator.receive_json_from(timeout=10)  # history (read in that thread)
+    release = threading.Event()
+    held = asyncio.ensure_future(sync_to_async(release.wait, thread_sensitive=True)())
+    try:
+        await asyncio.sleep(0.05)
+        await communicator.send_json_to({"type": "message", "text": "play me something upbeat"})
+        events = await receive_until_done(communicator)
+        assert not held.done()
+        assert "tracks" in [e["type"] for e in events]
+    finally:
+        release.set()
+        await held
     await communicator.disconnect()
 
 
