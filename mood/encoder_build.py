@@ -9,8 +9,9 @@ Per-tensor weights lose too much (median 0.96).
 The packaged graph also spells each layer's attention out as some twenty small nodes
 (reshapes, transposes, a padding mask, a NaN guard); the build replaces them with
 onnxruntime's ``MultiHeadAttention``, which does the same arithmetic in one node. A 12-token
-chat message, one thread, on this project's 2-core AMD VM: packaged 5.9 ms, int8 2.2 ms,
-int8 with fused attention 1.55 ms, its vectors equal to the unfused int8 ones (cosine 1.00000).
+chat message, one thread, on a 2-core AMD VM (the two int8 graphs run alternately): packaged
+about 5.9 ms, int8 2.8 ms, int8 with fused attention 2.4 ms (30 tokens: 5.3 and 4.7 ms); the
+fused graph's vectors equal the unfused int8 ones (cosine 1.00000).
 The fused graph takes no mask: a text always runs alone and unpadded here. The build checks the
 fused graph against the unfused one on a probe text and keeps the unfused one if they differ.
 
