@@ -357,7 +357,7 @@ def _session(path: Path) -> onnxruntime.InferenceSession:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             # The committed encoder is served from its attention-fused copy (same outputs, a
             # tenth less CPU a pass: mood.encoder_build); other files, as they are.
-            served = ensure_fused_copy(key) if key == _resolved(ENCODER_PATH) else key
+            served = ensure_fused_copy(key, _digest(key)) if key == _resolved(ENCODER_PATH) else key
             session = ort.InferenceSession(
                 str(served), sess_options=options, providers=["CPUExecutionProvider"]
             )

@@ -8,16 +8,16 @@ Per-tensor weights lose too much (median 0.96).
 
 The packaged graph also spells each layer's attention out as some twenty small nodes
 (reshapes, transposes, a padding mask, a NaN guard); the build replaces them with
-onnxruntime's ``MultiHeadAttention``, which does the same arithmetic in one node. A 12-token
-chat message, one thread, on a 2-core AMD VM (the two int8 graphs run alternately): packaged
-about 5.9 ms, int8 2.8 ms, int8 with fused attention 2.4 ms (30 tokens: 5.3 and 4.7 ms); the
-fused graph's vectors equal the unfused int8 ones (cosine 1.00000).
+onnxruntime's ``MultiHeadAttention``, which does the same arithmetic in one node: a 12-token
+chat message costs 2.27 -> 1.99 ms of CPU a pass (30 tokens: 4.36 -> 3.98 ms), the outputs
+equal to 5e-7 (``bench/fused_attention.py``, one thread, the two graphs run alternately, on a
+2-core AMD VM; the packaged fp32 graph costs about 5.9 ms there).
 The fused node takes the attention mask as its key padding mask. The build checks the fused
 graph against the unfused one on a probe text, alone and in a padded batch, and keeps the
 unfused one if they differ. The committed emotion encoder (``mood/weights``, trained by
 ``train_emotion``) is served from a fused copy made the same way (``ensure_fused_copy``:
 named by the weights' bytes; its outputs equal the committed file's, a 12-token pass
-1.96 -> 1.79 ms).
+2.20 -> 1.96 ms in the same bench).
 
 Activations are quantised per pass, over the whole input: a vector would depend on which
 texts shared its batch and how much padding they brought. ``mood.encoder`` therefore runs
@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import logging
 import os
 import sys
@@ -81,8 +80,9 @@ def _quiet_root_logger() -> Iterator[None]:
         root.setLevel(level)
 
 
-def build_served_model(destination: Path | None = None) -> Path:
-    """Fold the packaged model's weights to fp32, then quantise every weight matrix per channel.
+def build_served_model(destination: Path | None = None, *, fuse: bool = True) -> Path:
+    """Fold the packaged model's weights to fp32, fuse attention (unless ``fuse`` is False: the
+    benchmark's and tests' reference), then quantise every weight matrix per channel.
 
     Deterministic: the same packages give the same bytes. Returns the path written.
     """
@@ -104,7 +104,7 @@ def build_served_model(destination: Path | None = None) -> Path:
             str(packaged_model_path()), sess_options=options, providers=["CPUExecutionProvider"]
         )
         fused = Path(scratch) / "fused.onnx"
-        if not _attention_fused(folded, fused):
+        if not (fuse and _attention_fused(folded, fused)):
             fused = folded
         quantised = Path(scratch) / "served.onnx"
         with _quiet_root_logger():
@@ -161,6 +161,11 @@ def fuse_attention(graph: Any) -> bool:
         if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
             constants[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
 
+    def operand(node: Any, kinds: tuple[str, ...]) -> Any:
+        """The node making ``node``'s one non-constant input, if it is one of ``kinds``."""
+        made = [producer.get(name) for name in node.input if name not in constants]
+        return made[0] if len(made) == 1 and made[0] is not None and made[0].op_type in kinds else None
+
     def projection(name: str) -> str | None:
         """The bias Add of the projection that ``name`` is reshaped, transposed or scaled from."""
         node = producer.get(name)
@@ -168,12 +173,8 @@ def fuse_attention(graph: Any) -> bool:
             node = producer.get(node.input[0])
         if node is None or node.op_type != "Add" or not any(i in constants for i in node.input):
             return None
-        made = [producer.get(i) for i in node.input if i not in constants]
-        return (
-            node.output[0]
-            if len(made) == 1 and made[0] is not None and made[0].op_type in ("MatMul", "Mul")
-            else None
-        )
+        # The bias is added to the product (a MatMul, or the Mul that dequantises an int8 one).
+        return node.output[0] if operand(node, ("MatMul", "Mul")) is not None else None
 
     def next_of(name: str, kinds: tuple[str, ...]) -> Any:
         found = [node for node in consumers.get(name, []) if node.op_type in kinds]
@@ -188,15 +189,9 @@ def fuse_attention(graph: Any) -> bool:
                 return node, None
             if node is not None and node.op_type == "Mul":
                 factor = next((constants[i] for i in node.input if i in constants), None)
-                inner = [producer.get(i) for i in node.input if i not in constants]
-                if (
-                    factor is not None
-                    and factor.size == 1
-                    and inner
-                    and inner[0] is not None
-                    and inner[0].op_type == "MatMul"
-                ):
-                    return inner[0], float(factor.reshape(()))
+                product = operand(node, ("MatMul",))
+                if factor is not None and factor.size == 1 and product is not None:
+                    return product, float(factor.reshape(()))
         return None, None
 
     mask = ""
@@ -234,11 +229,6 @@ def fuse_attention(graph: Any) -> bool:
             if name in fused:
                 node.input[position] = fused[name].output[0]
     # Keep what the outputs need, in order, each fused node just before its first reader.
-    first: list[Any] = []
-    if mask:
-        first.append(
-            helper.make_node("Cast", ["attention_mask"], [mask], name="MaskAsInt32", to=TensorProto.INT32)
-        )
     by_output = {node.output[0]: node for node in fused.values()}
     producer = {name: node for node in [*graph.node, *fused.values()] for name in node.output}
     needed: set[str] = set()
@@ -248,7 +238,8 @@ def fuse_attention(graph: Any) -> bool:
         if node is not None and node.name not in needed:
             needed.add(node.name)
             pending.extend(node.input)
-    ordered: list[Any] = list(first)
+    cast = helper.make_node("Cast", ["attention_mask"], [mask], name="MaskAsInt32", to=TensorProto.INT32)
+    ordered: list[Any] = [cast] if mask else []
     for node in graph.node:
         if node.name not in needed:
             continue
@@ -304,17 +295,17 @@ def ensure_served_model() -> Path:
     return path
 
 
-def fused_copy_path(source: Path) -> Path:
+def fused_copy_path(source: Path, digest: str) -> Path:
     """Where the attention-fused copy of another encoder file (the emotion encoder) lives: named
-    by the source's bytes, so retrained weights get a copy of their own."""
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
-    return served_model_path().parent / f"{source.stem}.{digest}.{SERVED_GRAPH}.onnx"
+    by the source's SHA-256 (``digest``), so retrained weights get a copy of their own."""
+    return served_model_path().parent / f"{source.stem}.{digest[:12]}.{SERVED_GRAPH}.onnx"
 
 
-def ensure_fused_copy(source: Path) -> Path:
-    """The path to serve ``source`` from: its attention-fused copy, built first if missing, or
-    ``source`` itself when its graph cannot be fused (or the onnx package is missing)."""
-    target = fused_copy_path(source)
+def ensure_fused_copy(source: Path, digest: str) -> Path:
+    """The path to serve ``source`` (SHA-256 ``digest``) from: its attention-fused copy, built
+    first if missing, or ``source`` itself when its graph cannot be fused (or the onnx package
+    is missing)."""
+    target = fused_copy_path(source, digest)
     if target.is_file():
         return target
     with _build_lock:
@@ -338,10 +329,10 @@ def main(argv: list[str] | None = None) -> int:
     path = build_served_model() if options.force else ensure_served_model()
     print(f"sentence encoder: {path} ({path.stat().st_size / 2**20:.1f} MiB)")
     # Here only: mood.emotion_model imports this module.
-    from mood.emotion_model import ENCODER_PATH
+    from mood.emotion_model import ENCODER_PATH, file_digest
 
     if ENCODER_PATH.is_file():
-        print(f"emotion encoder: {ensure_fused_copy(ENCODER_PATH)}")
+        print(f"emotion encoder: {ensure_fused_copy(ENCODER_PATH, file_digest(ENCODER_PATH))}")
     return 0
 
 

@@ -116,15 +116,16 @@ def test_words_the_turn_already_embedded_cost_no_second_pass(monkeypatch):
     assert passes == []
 
 
-def test_the_served_model_runs_attention_fused_with_the_vectors_of_the_unfused_graph(tmp_path, monkeypatch):
+def test_the_served_model_runs_attention_fused_with_the_vectors_of_the_unfused_graph(tmp_path):
     import onnx  # the build's dependency; only these tests read graphs
     import onnxruntime as ort  # (as above)
 
     graph = onnx.load(served_model_path()).graph
     assert sum(node.op_type == "MultiHeadAttention" for node in graph.node) == 6  # one a layer
     assert not {"Softmax", "Transpose"} & {node.op_type for node in graph.node}
-    monkeypatch.setattr(encoder_build, "fuse_attention", lambda graph: False)
-    unfused = ort.InferenceSession(str(encoder_build.build_served_model(tmp_path / "unfused.onnx")))
+    unfused = ort.InferenceSession(
+        str(encoder_build.build_served_model(tmp_path / "unfused.onnx", fuse=False))
+    )
     served, tokenizer = embeddings._load()
     for text in ["I'm stressed, play something calm", "gym", "a long evening of slow jazz and rain " * 3]:
         ids = np.asarray([tokenizer.encode(text).ids], dtype=np.int64)
@@ -151,7 +152,8 @@ def test_the_emotion_encoder_is_served_fused_with_the_committed_files_outputs():
     import onnx  # the build's dependency; only these tests read graphs
     import onnxruntime as ort  # (as above)
 
-    served = encoder_build.ensure_fused_copy(emotion_model.ENCODER_PATH)
+    path = emotion_model.ENCODER_PATH
+    served = encoder_build.ensure_fused_copy(path, emotion_model.file_digest(path))
     assert served != emotion_model.ENCODER_PATH
     assert sum(node.op_type == "MultiHeadAttention" for node in onnx.load(served).graph.node) == 6
     texts = ["I'm so happy today!!", "ugh", "see you tomorrow, it was a long and tiring week at work"]
